@@ -1,0 +1,586 @@
+//! Recommendation: score every scenario for a profile (and optionally an assessment), explain each
+//! score with checkable reasons, order prerequisites first, group into a staged roadmap, and find
+//! the most similar report cases.
+//!
+//! Weights live in `data/rules.toml`; see README "How recommendations are made".
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+use smedx_text::{Field, Index, Tokenizer};
+
+use crate::assessment::{self, Answers, Assessment};
+use crate::classify::{self, Classification, ClassifyError};
+use crate::kb::{ChainPosition, CostTier, Effort, KnowledgeBase, Scenario, SizeClass};
+use crate::profile::Profile;
+
+/// The scenario search index over pain-point words, names, descriptions and case texts.
+pub struct ScenarioIndex {
+    pub tokenizer: Tokenizer,
+    index: Index,
+}
+
+/// A scenario matched by the free text, with the user's words that matched.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PainHit {
+    pub scenario: String,
+    /// 0–1 relevance.
+    pub relevance: f64,
+    pub matched: Vec<String>,
+}
+
+impl ScenarioIndex {
+    /// Builds the index; `exclude_case` leaves one case's text out (for honest evaluation).
+    pub fn build(kb: &KnowledgeBase, exclude_case: Option<&str>) -> Self {
+        let mut words: Vec<&str> = Vec::new();
+        for s in &kb.scenarios {
+            for w in &s.pain_points.zh {
+                if (2..=4).contains(&w.chars().count()) {
+                    words.push(w);
+                }
+            }
+        }
+        let groups: Vec<Vec<String>> = kb.synonyms.iter().map(|g| g.terms.clone()).collect();
+        let tokenizer = Tokenizer::new(&words, &groups);
+        Self::with_tokenizer(kb, tokenizer, exclude_case)
+    }
+
+    pub fn with_tokenizer(kb: &KnowledgeBase, tokenizer: Tokenizer, exclude_case: Option<&str>) -> Self {
+        let mut owned: Vec<Vec<(String, f32)>> = Vec::with_capacity(kb.scenarios.len());
+        for s in &kb.scenarios {
+            let mut f: Vec<(String, f32)> = vec![
+                (s.name.zh.clone(), 2.0),
+                (s.name.en.clone(), 2.0),
+                (s.pain_points.zh.join("，"), 3.0),
+                (s.pain_points.en.join(", "), 3.0),
+                (s.problem.zh.clone(), 1.0),
+                (s.problem.en.clone(), 1.0),
+                (s.summary.zh.clone(), 0.5),
+                (s.summary.en.clone(), 0.5),
+            ];
+            for p in &s.products {
+                f.push((p.zh.clone(), 0.7));
+                f.push((p.en.clone(), 0.7));
+            }
+            for c in kb
+                .cases
+                .iter()
+                .filter(|c| Some(c.id.as_str()) != exclude_case && c.scenarios.contains(&s.id))
+            {
+                f.push((c.did.zh.clone(), 0.4));
+                f.push((c.did.en.clone(), 0.4));
+            }
+            owned.push(f);
+        }
+        let docs: Vec<Vec<Field<'_>>> = owned
+            .iter()
+            .map(|fs| fs.iter().map(|(t, w)| Field { text: t, weight: *w }).collect())
+            .collect();
+        let index = Index::build(&tokenizer, &docs);
+        ScenarioIndex { tokenizer, index }
+    }
+
+    /// Matches free text to scenarios. Empty or unknown text gives no hits, never an error.
+    pub fn search(&self, kb: &KnowledgeBase, text: &str) -> Vec<PainHit> {
+        let rules = &kb.rules.pain;
+        let hits = self.index.search(&self.tokenizer, text);
+        let Some(top) = hits.first().map(|h| h.score) else {
+            return Vec::new();
+        };
+        hits.into_iter()
+            .filter(|h| h.score >= top * rules.floor as f32)
+            .filter_map(|h| {
+                let s = kb.scenarios.get(h.doc)?;
+                let x = f64::from(h.score);
+                Some(PainHit {
+                    scenario: s.id.clone(),
+                    relevance: x / (x + rules.saturation),
+                    matched: h.matched,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A reason for a recommendation; every one can be checked against the profile or the answers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    SectorTypical { sector: String, cases: Vec<String> },
+    GroupNeed { group: String, share: Option<f64> },
+    ChainPosition { position: ChainPosition },
+    CommonFirst,
+    PainPoint { matched: Vec<String> },
+    LevelGap { indicator: String, from: u8, to: u8 },
+    LevelLift { indicator: String, from: u8, to: u8 },
+    BuildsOn { scenario: String },
+    PathFit { path: String },
+    PrerequisiteOf { scenario: String },
+    SizeFit { size: SizeClass },
+    SizeMisfit { size: SizeClass },
+    WithinBudget { budget: f64 },
+    OverBudget { budget: f64 },
+    CostObstacle { obstacle: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recommendation {
+    pub scenario: String,
+    pub score: f64,
+    pub stage: u8,
+    pub reasons: Vec<Reason>,
+    /// Prerequisites not yet in place (they come earlier in the list).
+    pub needs: Vec<String>,
+}
+
+/// The effect of a stage on an indicator scenario of the official assessment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LevelEffect {
+    pub indicator: String,
+    pub from: u8,
+    pub to: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stage {
+    pub stage: u8,
+    /// Months from now: [start, end].
+    pub months: [u32; 2],
+    pub scenarios: Vec<String>,
+    pub cost_tier: Option<CostTier>,
+    pub cost_estimate: [f64; 2],
+    pub level_effects: Vec<LevelEffect>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeerCase {
+    pub case: String,
+    pub similarity: f64,
+    pub shared: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub classification: Classification,
+    pub assessment: Option<Assessment>,
+    pub pain_points: Vec<PainHit>,
+    pub recommendations: Vec<Recommendation>,
+    pub roadmap: Vec<Stage>,
+    pub peer_cases: Vec<PeerCase>,
+}
+
+/// The engine: a validated knowledge base plus its text index. Build once, use for every request.
+pub struct Engine {
+    pub kb: KnowledgeBase,
+    pub index: ScenarioIndex,
+}
+
+impl Engine {
+    pub fn new(kb: KnowledgeBase) -> Self {
+        let index = ScenarioIndex::build(&kb, None);
+        Engine { kb, index }
+    }
+
+    /// Classification, assessment (when answers are given), recommendations, roadmap and peers.
+    pub fn run(&self, profile: &Profile, answers: Option<&Answers>) -> Result<Report, ClassifyError> {
+        run(&self.kb, &self.index, profile, answers)
+    }
+}
+
+pub fn run(
+    kb: &KnowledgeBase,
+    index: &ScenarioIndex,
+    profile: &Profile,
+    answers: Option<&Answers>,
+) -> Result<Report, ClassifyError> {
+    let classification = classify::classify(kb, profile)?;
+    let assessment = answers.map(|a| assessment::assess(&kb.questionnaire, a));
+    let pain_points = profile
+        .pain_points
+        .as_deref()
+        .map(|t| index.search(kb, t))
+        .unwrap_or_default();
+    let recommendations = recommend(kb, profile, &classification, assessment.as_ref(), &pain_points);
+    let roadmap = roadmap(kb, &recommendations, assessment.as_ref());
+    let peer_cases = peers(kb, &classification, &recommendations, profile);
+    Ok(Report {
+        classification,
+        assessment,
+        pain_points,
+        recommendations,
+        roadmap,
+        peer_cases,
+    })
+}
+
+fn cost_fits(kb: &KnowledgeBase, tier: CostTier, budget: f64) -> bool {
+    kb.rules.cost_tiers.range(tier).min <= budget
+}
+
+/// Scores, explains and orders every scenario that is not adopted yet.
+pub fn recommend(
+    kb: &KnowledgeBase,
+    profile: &Profile,
+    c: &Classification,
+    a: Option<&Assessment>,
+    pain: &[PainHit],
+) -> Vec<Recommendation> {
+    let r = &kb.rules;
+    let w = &r.weights;
+    let size = c.size_class();
+    let adopted: HashSet<&str> = profile.adopted.iter().map(String::as_str).collect();
+    let sector = c.sector.as_deref().and_then(|s| kb.sector(s));
+    let group = kb.group(&c.group);
+    let pos_domains = match c.chain_position.value {
+        ChainPosition::Upstream => &r.position_domains.upstream,
+        ChainPosition::Midstream => &r.position_domains.midstream,
+        ChainPosition::Downstream => &r.position_domains.downstream,
+    };
+    let gap_via: BTreeMap<&str, (&str, u8, u8)> = a
+        .and_then(|a| a.gap.as_ref())
+        .map(|g| {
+            g.steps
+                .iter()
+                .flat_map(|st| st.via.iter().map(move |v| (v.as_str(), (st.scenario.as_str(), st.from, st.to))))
+                .collect()
+        })
+        .unwrap_or_default();
+    let cost_obstacle = a.and_then(|a| {
+        a.obstacles
+            .iter()
+            .find(|o| o.as_str() == "budget" || o.as_str() == "skills")
+            .cloned()
+    });
+
+    let mut recs: Vec<Recommendation> = Vec::new();
+    for s in &kb.scenarios {
+        if adopted.contains(s.id.as_str()) {
+            continue;
+        }
+        let mut score = 0.0;
+        let mut reasons = Vec::new();
+        if let Some(sec) = sector
+            && let Some(rank) = sec.scenarios.iter().position(|x| x == &s.id)
+        {
+            score += (w.sector_typical - w.sector_rank_decay * rank as f64).max(w.sector_typical / 3.0);
+            let cases = kb
+                .cases
+                .iter()
+                .filter(|k| k.sector.as_deref() == Some(sec.id.as_str()) && k.scenarios.contains(&s.id))
+                .map(|k| k.id.clone())
+                .collect();
+            reasons.push(Reason::SectorTypical {
+                sector: sec.id.clone(),
+                cases,
+            });
+        }
+        if let Some(g) = group {
+            let mut share: Option<f64> = None;
+            let mut add = 0.0;
+            if g.focus_domains.contains(&s.domain) {
+                add += w.group_focus;
+            }
+            for sv in g.survey.iter().filter(|sv| sv.domains.contains(&s.domain)) {
+                add += w.group_survey * sv.share;
+                share = Some(share.map_or(sv.share, |x: f64| x.max(sv.share)));
+            }
+            if add > 0.0 {
+                score += add;
+                reasons.push(Reason::GroupNeed {
+                    group: g.id.clone(),
+                    share,
+                });
+            }
+        }
+        if pos_domains.contains(&s.domain) {
+            score += w.chain_position;
+            reasons.push(Reason::ChainPosition {
+                position: c.chain_position.value,
+            });
+        }
+        if r.common_first.scenarios.contains(&s.id) {
+            score += w.common_first;
+            reasons.push(Reason::CommonFirst);
+        }
+        if let Some(h) = pain.iter().find(|h| h.scenario == s.id) {
+            score += w.pain_point * h.relevance;
+            reasons.push(Reason::PainPoint {
+                matched: h.matched.clone(),
+            });
+        }
+        for p in &c.paths {
+            if r.path_scenarios.get(&p.mode).is_some_and(|v| v.contains(&s.id)) {
+                score += w.path_fit * if p.primary { 1.0 } else { 0.6 };
+                reasons.push(Reason::PathFit { path: p.mode.clone() });
+                break;
+            }
+        }
+        if let Some(a) = a {
+            if let Some((ind, from, to)) = gap_via.get(s.id.as_str()) {
+                score += w.level_gap;
+                reasons.push(Reason::LevelGap {
+                    indicator: ind.to_string(),
+                    from: *from,
+                    to: *to,
+                });
+            } else if let Some((ind, from)) = kb.questionnaire.scenario.iter().find_map(|is| {
+                let cur = a.scenario_levels.get(&is.id).copied().unwrap_or(0);
+                (cur < 4 && is.lifted_by(cur + 1).contains(&s.id)).then_some((is.id.clone(), cur))
+            }) {
+                score += w.level_lift;
+                reasons.push(Reason::LevelLift {
+                    indicator: ind,
+                    from,
+                    to: from + 1,
+                });
+            }
+        }
+        if !s.prerequisites.is_empty() {
+            if let Some(p) = s.prerequisites.iter().find(|p| adopted.contains(p.as_str())) {
+                if s.prerequisites.iter().all(|p| adopted.contains(p.as_str())) {
+                    score += w.builds_on;
+                    reasons.push(Reason::BuildsOn { scenario: p.clone() });
+                }
+            }
+        }
+        // Multipliers: size, budget, obstacles.
+        if s.fits(size) {
+            reasons.push(Reason::SizeFit { size });
+        } else {
+            score *= r.multipliers.size_misfit;
+            reasons.push(Reason::SizeMisfit { size });
+        }
+        if let Some(b) = profile.budget {
+            if cost_fits(kb, s.cost_tier, b) {
+                reasons.push(Reason::WithinBudget { budget: b });
+            } else {
+                score *= r.multipliers.over_budget;
+                reasons.push(Reason::OverBudget { budget: b });
+            }
+        }
+        if s.cost_tier == CostTier::High
+            && let Some(o) = &cost_obstacle
+        {
+            score *= r.multipliers.obstacle_high_cost;
+            reasons.push(Reason::CostObstacle { obstacle: o.clone() });
+        }
+        recs.push(Recommendation {
+            scenario: s.id.clone(),
+            score,
+            stage: 0,
+            reasons,
+            needs: s
+                .prerequisites
+                .iter()
+                .filter(|p| !adopted.contains(p.as_str()))
+                .cloned()
+                .collect(),
+        });
+    }
+
+    // Prerequisites are pulled forward: a prerequisite scores at least just below its dependant.
+    let by_id: BTreeMap<String, usize> = recs.iter().enumerate().map(|(i, r)| (r.scenario.clone(), i)).collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for i in 0..recs.len() {
+            let (score, id, needs) = (recs[i].score, recs[i].scenario.clone(), recs[i].needs.clone());
+            for p in needs {
+                if let Some(&j) = by_id.get(&p) {
+                    let pulled = score * 0.98;
+                    if recs[j].score < pulled - 1e-12 {
+                        recs[j].score = pulled;
+                        changed = true;
+                    }
+                    let reason = Reason::PrerequisiteOf { scenario: id.clone() };
+                    if score > 0.0 && !recs[j].reasons.contains(&reason) {
+                        recs[j].reasons.push(reason);
+                    }
+                }
+            }
+        }
+    }
+    for rec in &mut recs {
+        rec.score = (rec.score * 1000.0).round() / 1000.0;
+    }
+    recs.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.scenario.cmp(&b.scenario)));
+    let recs = prerequisites_first(kb, recs);
+    assign_stages(kb, profile, size, recs)
+}
+
+/// Stable topological order: a scenario never comes before a missing prerequisite.
+fn prerequisites_first(kb: &KnowledgeBase, recs: Vec<Recommendation>) -> Vec<Recommendation> {
+    let present: HashSet<String> = recs.iter().map(|r| r.scenario.clone()).collect();
+    let mut placed: HashSet<String> = HashSet::new();
+    let mut pending = recs;
+    let mut out = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let pos = pending
+            .iter()
+            .position(|r| {
+                r.needs
+                    .iter()
+                    .all(|p| placed.contains(p) || !present.contains(p))
+            })
+            .unwrap_or(0); // unreachable with an acyclic graph; keeps the loop total
+        let r = pending.remove(pos);
+        placed.insert(r.scenario.clone());
+        out.push(r);
+    }
+    let _ = kb;
+    out
+}
+
+/// Base stage from the scenario's nature and the firm's size and budget, then pushed after prerequisites.
+fn base_stage(kb: &KnowledgeBase, s: &Scenario, size: SizeClass, budget: Option<f64>) -> u8 {
+    let rm = &kb.rules.roadmap;
+    let small = matches!(size, SizeClass::Micro | SizeClass::Small);
+    let affordable = |t: CostTier| budget.is_none_or(|b| cost_fits(kb, t, b));
+    let quick = s.time_to_value_months <= rm.quick_win_months
+        && s.cost_tier == CostTier::Low
+        && (!small || s.effort == Effort::SinglePoint)
+        && affordable(s.cost_tier);
+    if quick {
+        return 1;
+    }
+    let heavy_for_size = small && (s.effort == Effort::CrossProcess || s.cost_tier == CostTier::High);
+    let mid = s.time_to_value_months <= rm.mid_term_months
+        && s.cost_tier != CostTier::High
+        && !(size == SizeClass::Micro && s.effort == Effort::CrossProcess)
+        && affordable(s.cost_tier);
+    if mid && !(heavy_for_size && size == SizeClass::Micro) { 2 } else { 3 }
+}
+
+fn assign_stages(
+    kb: &KnowledgeBase,
+    profile: &Profile,
+    size: SizeClass,
+    mut recs: Vec<Recommendation>,
+) -> Vec<Recommendation> {
+    // recs are in prerequisite order, so every prerequisite's stage is known before its dependants'.
+    let mut stage_of: BTreeMap<String, u8> = BTreeMap::new();
+    for r in &mut recs {
+        let Some(s) = kb.scenario(&r.scenario) else { continue };
+        let mut st = base_stage(kb, s, size, profile.budget);
+        for p in &r.needs {
+            if let Some(ps) = stage_of.get(p) {
+                st = st.max((ps + 1).min(3));
+            }
+        }
+        r.stage = st;
+        stage_of.insert(r.scenario.clone(), st);
+    }
+    recs
+}
+
+/// Groups the relevant recommendations into the three stages, prerequisites first.
+pub fn roadmap(kb: &KnowledgeBase, recs: &[Recommendation], a: Option<&Assessment>) -> Vec<Stage> {
+    let rm = &kb.rules.roadmap;
+    let top = recs.iter().map(|r| r.score).fold(0.0, f64::max);
+    let floor = top * rm.min_relative_score;
+    // Recommendations are already in prerequisite order; take the relevant ones per stage.
+    let mut chosen: Vec<&Recommendation> = Vec::new();
+    let mut counts = [0usize; 3];
+    let mut chosen_ids: HashSet<&str> = HashSet::new();
+    for r in recs {
+        let idx = usize::from(r.stage.clamp(1, 3) - 1);
+        let needed_by_chosen = false;
+        if (r.score >= floor && r.score > 0.0 || needed_by_chosen) && counts[idx] < rm.max_per_stage[idx] {
+            // A dependant only enters when its missing prerequisites did.
+            if r.needs.iter().all(|p| chosen_ids.contains(p.as_str())) {
+                counts[idx] += 1;
+                chosen_ids.insert(&r.scenario);
+                chosen.push(r);
+            }
+        }
+    }
+    let mut levels: BTreeMap<String, u8> = a.map(|a| a.scenario_levels.clone()).unwrap_or_default();
+    let mut out = Vec::new();
+    for stage in 1..=3u8 {
+        let items: Vec<&&Recommendation> = chosen.iter().filter(|r| r.stage == stage).collect();
+        if items.is_empty() {
+            continue;
+        }
+        let ids: Vec<String> = items.iter().map(|r| r.scenario.clone()).collect();
+        let tiers: Vec<CostTier> = ids.iter().filter_map(|i| kb.scenario(i)).map(|s| s.cost_tier).collect();
+        let cost_estimate = tiers.iter().fold([0.0, 0.0], |acc, t| {
+            let r = kb.rules.cost_tiers.range(*t);
+            [acc[0] + r.min, acc[1] + r.max]
+        });
+        let mut effects = Vec::new();
+        if a.is_some() {
+            for is in &kb.questionnaire.scenario {
+                let from = levels.get(&is.id).copied().unwrap_or(0);
+                let mut to = from;
+                while to < 4 && is.lifted_by(to + 1).iter().any(|x| ids.contains(x)) {
+                    to += 1;
+                }
+                if to > from {
+                    effects.push(LevelEffect {
+                        indicator: is.id.clone(),
+                        from,
+                        to,
+                    });
+                    levels.insert(is.id.clone(), to);
+                }
+            }
+        }
+        let months = match stage {
+            1 => [0, rm.quick_win_months],
+            2 => [rm.quick_win_months, rm.mid_term_months],
+            _ => [rm.mid_term_months, 36],
+        };
+        out.push(Stage {
+            stage,
+            months,
+            scenarios: ids,
+            cost_tier: tiers.iter().max().copied(),
+            cost_estimate,
+            level_effects: effects,
+        });
+    }
+    out
+}
+
+/// The report cases most similar to this profile.
+pub fn peers(kb: &KnowledgeBase, c: &Classification, recs: &[Recommendation], p: &Profile) -> Vec<PeerCase> {
+    let top: Vec<&str> = recs.iter().take(8).map(|r| r.scenario.as_str()).collect();
+    let mut out: Vec<PeerCase> = kb
+        .cases
+        .iter()
+        .map(|k| {
+            let mut sim = 0.0;
+            if k.sector.is_some() && k.sector == c.sector {
+                sim += 3.0;
+            }
+            if k.group == c.group {
+                sim += 1.0;
+            }
+            if k.profile.product_complexity == Some(c.complexity.value) {
+                sim += 0.5;
+            }
+            if k.profile.chain_position == Some(c.chain_position.value) {
+                sim += 0.5;
+            }
+            if p.supplies_chain_leader.is_some() && k.profile.supplies_chain_leader == p.supplies_chain_leader {
+                sim += 0.3;
+            }
+            let shared: Vec<String> = k
+                .scenarios
+                .iter()
+                .filter(|s| top.contains(&s.as_str()))
+                .cloned()
+                .collect();
+            sim += 0.8 * shared.len() as f64;
+            PeerCase {
+                case: k.id.clone(),
+                similarity: (sim * 100.0).round() / 100.0,
+                shared,
+            }
+        })
+        .filter(|pc| pc.similarity > 0.0)
+        .collect();
+    out.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(a.case.cmp(&b.case)));
+    out.truncate(5);
+    out
+}

@@ -1,0 +1,153 @@
+//! `smedx`: the command-line interface. A thin layer: parse arguments, load the knowledge base,
+//! call the engine, print text or JSON.
+
+mod commands;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use smedx_core::Lang;
+
+#[derive(Parser)]
+#[command(
+    name = "smedx",
+    version,
+    about = "smedx: the SME digital-transformation navigator",
+    long_about = "smedx tells a small or medium manufacturer which digital scenarios to build, in what order and why, \
+from the model of the 2023 SME digital-transformation research report (CAICT / AII) and the national standards \
+it relies on (size classes: 统计上大中小微型企业划分办法（2017）; industry codes: GB/T 4754-2017).\n\n\
+Bad input (a malformed profile, an unknown id, an invalid knowledge-base folder) exits with code 2."
+)]
+struct Cli {
+    /// Load the knowledge base from this folder instead of the built-in one
+    /// (`smedx kb export DIR` writes the built-in files as a starting point).
+    #[arg(long, global = true, value_name = "DIR", env = "SMEDX_KB")]
+    kb: Option<PathBuf>,
+    /// Language of the output text.
+    #[arg(long, global = true, value_enum, default_value = "zh", env = "SMEDX_LANG")]
+    lang: LangArg,
+    /// Print JSON for machines instead of text for people.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Copy, Clone, ValueEnum)]
+enum LangArg {
+    Zh,
+    En,
+}
+
+impl From<LangArg> for Lang {
+    fn from(l: LangArg) -> Lang {
+        match l {
+            LangArg::Zh => Lang::Zh,
+            LangArg::En => Lang::En,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Inspect and validate the knowledge base.
+    Kb {
+        #[command(subcommand)]
+        cmd: KbCmd,
+    },
+    /// Size class, sub-sector and group of an enterprise from its industry code and figures.
+    ///
+    /// Any GB/T 4754-2017 code is accepted (e.g. C3670, 3670, 367, C36, F51 wholesale, F52 retail,
+    /// E47 construction, I65 software). Money is in yuan.
+    Classify {
+        /// GB/T 4754-2017 code (e.g. C3311) or a sub-sector id (e.g. metal).
+        #[arg(long)]
+        industry: String,
+        /// Employees (persons).
+        #[arg(long)]
+        employees: Option<f64>,
+        /// Annual operating revenue in yuan.
+        #[arg(long)]
+        revenue: Option<f64>,
+        /// Total assets in yuan (only some industries' size rules use it).
+        #[arg(long)]
+        assets: Option<f64>,
+    },
+    /// Work with enterprise profiles (TOML or JSON; format in README).
+    Profile {
+        #[command(subcommand)]
+        cmd: ProfileCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum KbCmd {
+    /// Validate every file and print a summary (counts per kind).
+    Check,
+    /// List the entries of one kind.
+    List {
+        #[arg(value_enum)]
+        kind: commands::ListKind,
+    },
+    /// Show one entry in full (any id: scenario, domain, chain, sector, group, case, path, mode, obstacle).
+    Show { id: String },
+    /// Write the built-in knowledge-base files into DIR, to edit and load with --kb DIR.
+    Export { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ProfileCmd {
+    /// Validate a profile and print its classification and transformation paths.
+    Check { file: PathBuf },
+}
+
+/// Errors the CLI reports: bad input exits with 2, anything else with 1.
+pub enum CliError {
+    BadInput(String),
+    Failed(anyhow::Error),
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(e: anyhow::Error) -> Self {
+        CliError::Failed(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = commands::Ctx {
+        kb_dir: cli.kb.clone(),
+        lang: cli.lang.into(),
+        json: cli.json,
+    };
+    let result = match cli.cmd {
+        Cmd::Kb { cmd } => match cmd {
+            KbCmd::Check => commands::kb_check(&ctx),
+            KbCmd::List { kind } => commands::kb_list(&ctx, kind),
+            KbCmd::Show { id } => commands::kb_show(&ctx, &id),
+            KbCmd::Export { dir } => commands::kb_export(&ctx, &dir),
+        },
+        Cmd::Classify {
+            industry,
+            employees,
+            revenue,
+            assets,
+        } => commands::classify(&ctx, &industry, employees, revenue, assets),
+        Cmd::Profile { cmd } => match cmd {
+            ProfileCmd::Check { file } => commands::profile_check(&ctx, &file),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::BadInput(msg)) => {
+            eprintln!("{}", msg.trim_end());
+            ExitCode::from(2)
+        }
+        Err(CliError::Failed(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
