@@ -232,9 +232,18 @@ impl Questionnaire {
 pub enum Answer {
     Single(String),
     Multi(Vec<String>),
-    Ratio { numerator: f64, denominator: f64 },
-    TrendValue { before: f64, after: f64 },
-    TrendPer { before: (f64, f64), after: (f64, f64) },
+    Ratio {
+        numerator: f64,
+        denominator: f64,
+    },
+    TrendValue {
+        before: f64,
+        after: f64,
+    },
+    TrendPer {
+        before: (f64, f64),
+        after: (f64, f64),
+    },
 }
 
 /// A checked set of answers. Unanswered questions score 0; unrated scenarios count as 0.
@@ -281,7 +290,12 @@ impl Errs {
     fn number(&mut self, q: &str, what: &str, v: Option<&Value>) -> Option<f64> {
         match v {
             None => {
-                self.push(q, format!("缺少“{what}”"), format!("missing \"{what}\""), None);
+                self.push(
+                    q,
+                    format!("缺少“{what}”"),
+                    format!("missing \"{what}\""),
+                    None,
+                );
                 None
             }
             Some(v) => match v.as_f64() {
@@ -307,7 +321,12 @@ impl Errs {
             },
         }
     }
-    fn table<'a>(&mut self, q: &str, v: &'a Value, shape: &str) -> Option<&'a BTreeMap<String, Value>> {
+    fn table<'a>(
+        &mut self,
+        q: &str,
+        v: &'a Value,
+        shape: &str,
+    ) -> Option<&'a BTreeMap<String, Value>> {
         match v {
             Value::Table(t) => Some(t),
             other => {
@@ -340,13 +359,20 @@ pub fn parse_answers(q: &Questionnaire, doc: &Value) -> Result<Answers, AnswerEr
     let mut e = Errs(Vec::new());
     let mut out = Answers::default();
     let Value::Table(map) = doc else {
-        e.push("(answers)", "应为以题号为键的表格".into(), "expected a table keyed by question id".into(), None);
+        e.push(
+            "(answers)",
+            "应为以题号为键的表格".into(),
+            "expected a table keyed by question id".into(),
+            None,
+        );
         return Err(AnswerErrors(e.0));
     };
     for (key, v) in map {
         match key.as_str() {
             "scenarios" => {
-                let Some(t) = e.table("scenarios", v, "{ 场景编号 = 0–4 }") else { continue };
+                let Some(t) = e.table("scenarios", v, "{ 场景编号 = 0–4 }") else {
+                    continue;
+                };
                 for (sid, lv) in t {
                     let field = format!("scenarios.{sid}");
                     if q.scenario(sid).is_none() {
@@ -371,14 +397,19 @@ pub fn parse_answers(q: &Questionnaire, doc: &Value) -> Result<Answers, AnswerEr
                         other => e.push(
                             &field,
                             format!("等级应为 0–4 的整数，实际是 {}", other.kind()),
-                            format!("the level must be a whole number from 0 to 4, got {}", other.kind()),
+                            format!(
+                                "the level must be a whole number from 0 to 4, got {}",
+                                other.kind()
+                            ),
                             None,
                         ),
                     }
                 }
             }
             "obstacles" => {
-                let Some(t) = e.table("obstacles", v, "{ awareness = true, … }") else { continue };
+                let Some(t) = e.table("obstacles", v, "{ awareness = true, … }") else {
+                    continue;
+                };
                 for (oid, b) in t {
                     let field = format!("obstacles.{oid}");
                     if !q.obstacle_question.iter().any(|o| &o.id == oid) {
@@ -405,7 +436,8 @@ pub fn parse_answers(q: &Questionnaire, doc: &Value) -> Result<Answers, AnswerEr
             }
             qid => {
                 let Some(question) = q.question(qid) else {
-                    let mut candidates: Vec<&str> = q.question.iter().map(|x| x.id.as_str()).collect();
+                    let mut candidates: Vec<&str> =
+                        q.question.iter().map(|x| x.id.as_str()).collect();
                     candidates.extend(["scenarios", "obstacles"]);
                     e.push(
                         qid,
@@ -424,7 +456,11 @@ pub fn parse_answers(q: &Questionnaire, doc: &Value) -> Result<Answers, AnswerEr
             }
         }
     }
-    if e.0.is_empty() { Ok(out) } else { Err(AnswerErrors(e.0)) }
+    if e.0.is_empty() {
+        Ok(out)
+    } else {
+        Err(AnswerErrors(e.0))
+    }
 }
 
 fn parse_one(q: &Question, v: &Value, e: &mut Errs) -> Option<Answer> {
@@ -436,7 +472,10 @@ fn parse_one(q: &Question, v: &Value, e: &mut Errs) -> Option<Answer> {
             e.push(
                 &q.id,
                 format!("“{s}”不是本题的选项，可选：{}", ids.join("、")),
-                format!("\"{s}\" is not an option of this question; options: {}", ids.join(", ")),
+                format!(
+                    "\"{s}\" is not an option of this question; options: {}",
+                    ids.join(", ")
+                ),
                 suggest(s, ids.iter().copied()),
             );
             false
@@ -449,7 +488,10 @@ fn parse_one(q: &Question, v: &Value, e: &mut Errs) -> Option<Answer> {
                 e.push(
                     &q.id,
                     format!("单选题应填一个选项编号，实际是 {}", other.kind()),
-                    format!("single choice: expected one option id, got {}", other.kind()),
+                    format!(
+                        "single choice: expected one option id, got {}",
+                        other.kind()
+                    ),
                     None,
                 );
                 None
@@ -473,7 +515,10 @@ fn parse_one(q: &Question, v: &Value, e: &mut Errs) -> Option<Answer> {
                             e.push(
                                 &q.id,
                                 format!("多选题的每一项应为选项编号，实际是 {}", other.kind()),
-                                format!("multiple choice: every item must be an option id, got {}", other.kind()),
+                                format!(
+                                    "multiple choice: every item must be an option id, got {}",
+                                    other.kind()
+                                ),
                                 None,
                             );
                         }
@@ -484,8 +529,14 @@ fn parse_one(q: &Question, v: &Value, e: &mut Errs) -> Option<Answer> {
             other => {
                 e.push(
                     &q.id,
-                    format!("多选题应填选项编号列表（[] 表示都没有），实际是 {}", other.kind()),
-                    format!("multiple choice: expected a list of option ids ([] for none), got {}", other.kind()),
+                    format!(
+                        "多选题应填选项编号列表（[] 表示都没有），实际是 {}",
+                        other.kind()
+                    ),
+                    format!(
+                        "multiple choice: expected a list of option ids ([] for none), got {}",
+                        other.kind()
+                    ),
                     None,
                 );
                 None
@@ -500,7 +551,12 @@ fn parse_one(q: &Question, v: &Value, e: &mut Errs) -> Option<Answer> {
             let den = e.number(&q.id, d, t.get(d));
             let (num, den) = (num?, den?);
             if den <= 0.0 {
-                e.push(&q.id, format!("“{d}”必须大于 0"), format!("\"{d}\" must be greater than 0"), None);
+                e.push(
+                    &q.id,
+                    format!("“{d}”必须大于 0"),
+                    format!("\"{d}\" must be greater than 0"),
+                    None,
+                );
                 return None;
             }
             if num > den {
@@ -525,16 +581,28 @@ fn parse_one(q: &Question, v: &Value, e: &mut Errs) -> Option<Answer> {
                 (Measure::Value, _) | (_, None) => {
                     let b = e.number(&q.id, "before", t.get("before"));
                     let a = e.number(&q.id, "after", t.get("after"));
-                    Some(Answer::TrendValue { before: b?, after: a? })
+                    Some(Answer::TrendValue {
+                        before: b?,
+                        after: a?,
+                    })
                 }
                 (_, Some(base)) => {
                     let mut period = |name: &str| -> Option<(f64, f64)> {
                         let field = format!("{}.{name}", q.id);
                         let Some(pv) = t.get(name) else {
-                            e.push(&q.id, format!("缺少“{name}”"), format!("missing \"{name}\""), None);
+                            e.push(
+                                &q.id,
+                                format!("缺少“{name}”"),
+                                format!("missing \"{name}\""),
+                                None,
+                            );
                             return None;
                         };
-                        let pt = e.table(&field, pv, &format!("{{ {} = …, {} = … }}", spec.value.id, base.id))?;
+                        let pt = e.table(
+                            &field,
+                            pv,
+                            &format!("{{ {} = …, {} = … }}", spec.value.id, base.id),
+                        )?;
                         e.unknown_keys(&field, pt, &[&spec.value.id, &base.id]);
                         let x = e.number(&field, &spec.value.id, pt.get(&spec.value.id));
                         let y = e.number(&field, &base.id, pt.get(&base.id));
@@ -552,7 +620,10 @@ fn parse_one(q: &Question, v: &Value, e: &mut Errs) -> Option<Answer> {
                     };
                     let b = period("before");
                     let a = period("after");
-                    Some(Answer::TrendPer { before: b?, after: a? })
+                    Some(Answer::TrendPer {
+                        before: b?,
+                        after: a?,
+                    })
                 }
             }
         }
@@ -599,9 +670,23 @@ pub struct DimensionScore {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Condition {
-    Score { required: f64, actual: f64, met: bool },
-    Scenarios { level: u8, required: usize, actual: usize, met: bool },
-    Constrained { level: u8, required: usize, actual: usize, met: bool },
+    Score {
+        required: f64,
+        actual: f64,
+        met: bool,
+    },
+    Scenarios {
+        level: u8,
+        required: usize,
+        actual: usize,
+        met: bool,
+    },
+    Constrained {
+        level: u8,
+        required: usize,
+        actual: usize,
+        met: bool,
+    },
 }
 
 impl Condition {
@@ -673,7 +758,12 @@ fn score_question(q: &Question, a: Option<&Answer>) -> QuestionScore {
         before_after: None,
         direction: None,
     };
-    let opt = |id: &str| q.option.iter().find(|o| o.id == id).map_or(0.0, |o| o.points);
+    let opt = |id: &str| {
+        q.option
+            .iter()
+            .find(|o| o.id == id)
+            .map_or(0.0, |o| o.points)
+    };
     match a {
         None => {}
         Some(Answer::Single(id)) => s.points = opt(id),
@@ -745,7 +835,8 @@ fn security_weak(q: &Questionnaire, a: &Answers) -> bool {
         Some(Answer::Multi(v)) => v.len(),
         _ => 0,
     };
-    let has_questions = q.question("network_security").is_some() || q.question("data_security").is_some();
+    let has_questions =
+        q.question("network_security").is_some() || q.question("data_security").is_some();
     has_questions && count("network_security") + count("data_security") <= 2
 }
 
@@ -877,14 +968,20 @@ fn gap_to(
         .filter(|s| s.constrained && lv(&s.id) >= target)
         .count();
     // Candidates below the target, closest first (fewest levels to climb), constrained first on ties.
-    let mut below: Vec<&IndicatorScenario> = q.scenario.iter().filter(|s| lv(&s.id) < target).collect();
+    let mut below: Vec<&IndicatorScenario> =
+        q.scenario.iter().filter(|s| lv(&s.id) < target).collect();
     below.sort_by(|a, b| {
         lv(&b.id)
             .cmp(&lv(&a.id))
             .then(b.constrained.cmp(&a.constrained))
     });
     let need_c = r.min_constrained.saturating_sub(have_c);
-    let mut chosen: Vec<&IndicatorScenario> = below.iter().filter(|s| s.constrained).take(need_c).copied().collect();
+    let mut chosen: Vec<&IndicatorScenario> = below
+        .iter()
+        .filter(|s| s.constrained)
+        .take(need_c)
+        .copied()
+        .collect();
     let need_all = r.min_scenarios.saturating_sub(have_all + chosen.len());
     let rest: Vec<&IndicatorScenario> = below
         .iter()
@@ -927,7 +1024,11 @@ fn gap_to(
     } else {
         Vec::new()
     };
-    points.sort_by(|a, b| b.available.total_cmp(&a.available).then(a.question.cmp(&b.question)));
+    points.sort_by(|a, b| {
+        b.available
+            .total_cmp(&a.available)
+            .then(a.question.cmp(&b.question))
+    });
     points.truncate(5);
     Gap {
         target: r.level,

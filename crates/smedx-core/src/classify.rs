@@ -149,7 +149,10 @@ impl ClassifyError {
 }
 
 /// Sub-sector and group of an industry input.
-pub fn placement(kb: &KnowledgeBase, ind: &IndustryInput) -> (Option<String>, String, IndustryInfo) {
+pub fn placement(
+    kb: &KnowledgeBase,
+    ind: &IndustryInput,
+) -> (Option<String>, String, IndustryInfo) {
     match ind {
         IndustryInput::Sector { sector } => {
             let group = kb
@@ -157,7 +160,11 @@ pub fn placement(kb: &KnowledgeBase, ind: &IndustryInput) -> (Option<String>, St
                 .map(|s| s.group.clone())
                 .unwrap_or_else(|| OTHER_GROUP.to_string());
             let name = kb.sector(sector).map(|s| s.name.clone());
-            (Some(sector.clone()), group, IndustryInfo { code: None, name })
+            (
+                Some(sector.clone()),
+                group,
+                IndustryInfo { code: None, name },
+            )
         }
         IndustryInput::Code { code } => {
             let p = industry::place(kb, code);
@@ -309,10 +316,18 @@ pub fn paths(p: &Profile, group: &str, size: SizeClass, complexity: Complexity) 
         }
         add("chain", "chain.supplier", 3, r);
     } else if complexity == Complexity::Medium && p.supplies_chain_leader.is_none() {
-        add("chain", "chain.supplier", 1, vec![PathReason::Complexity { complexity }]);
+        add(
+            "chain",
+            "chain.supplier",
+            1,
+            vec![PathReason::Complexity { complexity }],
+        );
     }
     // Peer-driven chain transformation is the raw-materials pattern (e.g. steel mills networked by a group).
-    if group == "raw_materials" && complexity == Complexity::Low && p.supplies_chain_leader != Some(true) {
+    if group == "raw_materials"
+        && complexity == Complexity::Low
+        && p.supplies_chain_leader != Some(true)
+    {
         add(
             "chain",
             "chain.peer",
@@ -350,7 +365,12 @@ pub fn paths(p: &Profile, group: &str, size: SizeClass, complexity: Complexity) 
         }
         add("platform", platform_mode, 3, r);
     } else if complexity == Complexity::Low {
-        add("platform", platform_mode, 2, vec![PathReason::Complexity { complexity }]);
+        add(
+            "platform",
+            platform_mode,
+            2,
+            vec![PathReason::Complexity { complexity }],
+        );
     }
     // Lightweight products fit everyone; the mode follows size.
     let mode = match size {

@@ -28,11 +28,15 @@ impl IndustryCode {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IndustryError {
-    #[error("industry code \"{0}\" is not a GB/T 4754-2017 code (expected e.g. C3670, 3670, 367 or C36)")]
+    #[error(
+        "industry code \"{0}\" is not a GB/T 4754-2017 code (expected e.g. C3670, 3670, 367 or C36)"
+    )]
     Malformed(String),
     #[error("industry code \"{code}\": division {division} does not exist in GB/T 4754-2017")]
     UnknownDivision { code: String, division: String },
-    #[error("industry code \"{code}\": division {division} belongs to section {expected}, not {given}")]
+    #[error(
+        "industry code \"{code}\": division {division} belongs to section {expected}, not {given}"
+    )]
     SectionMismatch {
         code: String,
         division: String,
@@ -40,8 +44,14 @@ pub enum IndustryError {
         given: String,
     },
     #[error("industry code \"{code}\" is not covered by the 2017 size standard: {reason}")]
-    NotCovered { code: String, reason: String, reason_zh: String },
-    #[error("industry code \"{code}\" is too general to choose a size rule; give a more specific code (e.g. one of {examples})")]
+    NotCovered {
+        code: String,
+        reason: String,
+        reason_zh: String,
+    },
+    #[error(
+        "industry code \"{code}\" is too general to choose a size rule; give a more specific code (e.g. one of {examples})"
+    )]
     TooGeneral { code: String, examples: String },
 }
 
@@ -50,7 +60,9 @@ impl IndustryError {
         let en = self.to_string();
         let zh = match self {
             IndustryError::Malformed(c) => {
-                format!("行业代码“{c}”不是国民经济行业分类（GB/T 4754-2017）代码，应形如 C3670、3670、367 或 C36")
+                format!(
+                    "行业代码“{c}”不是国民经济行业分类（GB/T 4754-2017）代码，应形如 C3670、3670、367 或 C36"
+                )
             }
             IndustryError::UnknownDivision { code, division } => {
                 format!("行业代码“{code}”：GB/T 4754-2017 中没有 {division} 大类")
@@ -61,11 +73,15 @@ impl IndustryError {
                 expected,
                 given,
             } => format!("行业代码“{code}”：{division} 大类属于 {expected} 门类，而不是 {given}"),
-            IndustryError::NotCovered { code, reason_zh, .. } => {
+            IndustryError::NotCovered {
+                code, reason_zh, ..
+            } => {
                 format!("行业代码“{code}”不在 2017 年企业划型标准范围内：{reason_zh}")
             }
             IndustryError::TooGeneral { code, examples } => {
-                format!("行业代码“{code}”过于笼统，无法确定划型规则，请填写更具体的代码（如 {examples}）")
+                format!(
+                    "行业代码“{code}”过于笼统，无法确定划型规则，请填写更具体的代码（如 {examples}）"
+                )
             }
         };
         Localized::new(zh, en)

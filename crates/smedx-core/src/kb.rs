@@ -91,9 +91,13 @@ impl ChainPosition {
     }
     pub fn name(self) -> Localized {
         match self {
-            ChainPosition::Upstream => Localized::new("上游（基础加工）", "upstream (basic processing)"),
+            ChainPosition::Upstream => {
+                Localized::new("上游（基础加工）", "upstream (basic processing)")
+            }
             ChainPosition::Midstream => Localized::new("中游（零部件）", "midstream (parts)"),
-            ChainPosition::Downstream => Localized::new("下游（终端成品）", "downstream (finished goods)"),
+            ChainPosition::Downstream => {
+                Localized::new("下游（终端成品）", "downstream (finished goods)")
+            }
         }
     }
 }
@@ -185,7 +189,11 @@ pub struct Scenario {
 impl Scenario {
     pub fn fits(&self, size: SizeClass) -> bool {
         // Large firms are outside the SME model; treat them like medium ones.
-        let size = if size == SizeClass::Large { SizeClass::Medium } else { size };
+        let size = if size == SizeClass::Large {
+            SizeClass::Medium
+        } else {
+            size
+        };
         self.size_fit.contains(&size)
     }
 }

@@ -6,6 +6,8 @@
 
 pub mod assessment;
 pub mod classify;
+pub mod eval;
+pub mod explain;
 pub mod industry;
 pub mod kb;
 pub mod lang;

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Serialize;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::industry::{self, IndustryCode, IndustryError};
 use crate::kb::{ChainPosition, Complexity, Indicator, KnowledgeBase, SizeCategory};
@@ -284,7 +284,12 @@ pub fn validate(kb: &KnowledgeBase, doc: &Value) -> Result<Profile, ProfileError
             "name" => {
                 if let Some(s) = c.string(k, v) {
                     if s.chars().count() > 200 {
-                        c.push(k, "名称过长（最多 200 字）".into(), "too long (at most 200 characters)".into(), None);
+                        c.push(
+                            k,
+                            "名称过长（最多 200 字）".into(),
+                            "too long (at most 200 characters)".into(),
+                            None,
+                        );
                     } else if !s.trim().is_empty() {
                         p.name = Some(s.trim().to_string());
                     }

@@ -5,6 +5,7 @@
 //! Weights live in `data/rules.toml`; see README "How recommendations are made".
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 use smedx_text::{Field, Index, Tokenizer};
@@ -16,7 +17,7 @@ use crate::profile::Profile;
 
 /// The scenario search index over pain-point words, names, descriptions and case texts.
 pub struct ScenarioIndex {
-    pub tokenizer: Tokenizer,
+    pub tokenizer: Arc<Tokenizer>,
     index: Index,
 }
 
@@ -32,6 +33,11 @@ pub struct PainHit {
 impl ScenarioIndex {
     /// Builds the index; `exclude_case` leaves one case's text out (for honest evaluation).
     pub fn build(kb: &KnowledgeBase, exclude_case: Option<&str>) -> Self {
+        Self::with_tokenizer(kb, Arc::new(Self::tokenizer(kb)), exclude_case)
+    }
+
+    /// The tokenizer for a knowledge base: short pain-point words join the dictionary, synonyms fold.
+    pub fn tokenizer(kb: &KnowledgeBase) -> Tokenizer {
         let mut words: Vec<&str> = Vec::new();
         for s in &kb.scenarios {
             for w in &s.pain_points.zh {
@@ -41,11 +47,14 @@ impl ScenarioIndex {
             }
         }
         let groups: Vec<Vec<String>> = kb.synonyms.iter().map(|g| g.terms.clone()).collect();
-        let tokenizer = Tokenizer::new(&words, &groups);
-        Self::with_tokenizer(kb, tokenizer, exclude_case)
+        Tokenizer::new(&words, &groups)
     }
 
-    pub fn with_tokenizer(kb: &KnowledgeBase, tokenizer: Tokenizer, exclude_case: Option<&str>) -> Self {
+    pub fn with_tokenizer(
+        kb: &KnowledgeBase,
+        tokenizer: Arc<Tokenizer>,
+        exclude_case: Option<&str>,
+    ) -> Self {
         let mut owned: Vec<Vec<(String, f32)>> = Vec::with_capacity(kb.scenarios.len());
         for s in &kb.scenarios {
             let mut f: Vec<(String, f32)> = vec![
@@ -74,7 +83,14 @@ impl ScenarioIndex {
         }
         let docs: Vec<Vec<Field<'_>>> = owned
             .iter()
-            .map(|fs| fs.iter().map(|(t, w)| Field { text: t, weight: *w }).collect())
+            .map(|fs| {
+                fs.iter()
+                    .map(|(t, w)| Field {
+                        text: t,
+                        weight: *w,
+                    })
+                    .collect()
+            })
             .collect();
         let index = Index::build(&tokenizer, &docs);
         ScenarioIndex { tokenizer, index }
@@ -182,7 +198,11 @@ impl Engine {
     }
 
     /// Classification, assessment (when answers are given), recommendations, roadmap and peers.
-    pub fn run(&self, profile: &Profile, answers: Option<&Answers>) -> Result<Report, ClassifyError> {
+    pub fn run(
+        &self,
+        profile: &Profile,
+        answers: Option<&Answers>,
+    ) -> Result<Report, ClassifyError> {
         run(&self.kb, &self.index, profile, answers)
     }
 }
@@ -200,7 +220,13 @@ pub fn run(
         .as_deref()
         .map(|t| index.search(kb, t))
         .unwrap_or_default();
-    let recommendations = recommend(kb, profile, &classification, assessment.as_ref(), &pain_points);
+    let recommendations = recommend(
+        kb,
+        profile,
+        &classification,
+        assessment.as_ref(),
+        &pain_points,
+    );
     let roadmap = roadmap(kb, &recommendations, assessment.as_ref());
     let peer_cases = peers(kb, &classification, &recommendations, profile);
     Ok(Report {
@@ -241,7 +267,11 @@ pub fn recommend(
         .map(|g| {
             g.steps
                 .iter()
-                .flat_map(|st| st.via.iter().map(move |v| (v.as_str(), (st.scenario.as_str(), st.from, st.to))))
+                .flat_map(|st| {
+                    st.via
+                        .iter()
+                        .map(move |v| (v.as_str(), (st.scenario.as_str(), st.from, st.to)))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -262,11 +292,14 @@ pub fn recommend(
         if let Some(sec) = sector
             && let Some(rank) = sec.scenarios.iter().position(|x| x == &s.id)
         {
-            score += (w.sector_typical - w.sector_rank_decay * rank as f64).max(w.sector_typical / 3.0);
+            score +=
+                (w.sector_typical - w.sector_rank_decay * rank as f64).max(w.sector_typical / 3.0);
             let cases = kb
                 .cases
                 .iter()
-                .filter(|k| k.sector.as_deref() == Some(sec.id.as_str()) && k.scenarios.contains(&s.id))
+                .filter(|k| {
+                    k.sector.as_deref() == Some(sec.id.as_str()) && k.scenarios.contains(&s.id)
+                })
                 .map(|k| k.id.clone())
                 .collect();
             reasons.push(Reason::SectorTypical {
@@ -309,9 +342,14 @@ pub fn recommend(
             });
         }
         for p in &c.paths {
-            if r.path_scenarios.get(&p.mode).is_some_and(|v| v.contains(&s.id)) {
+            if r.path_scenarios
+                .get(&p.mode)
+                .is_some_and(|v| v.contains(&s.id))
+            {
                 score += w.path_fit * if p.primary { 1.0 } else { 0.6 };
-                reasons.push(Reason::PathFit { path: p.mode.clone() });
+                reasons.push(Reason::PathFit {
+                    path: p.mode.clone(),
+                });
                 break;
             }
         }
@@ -336,10 +374,16 @@ pub fn recommend(
             }
         }
         if !s.prerequisites.is_empty() {
-            if let Some(p) = s.prerequisites.iter().find(|p| adopted.contains(p.as_str())) {
+            if let Some(p) = s
+                .prerequisites
+                .iter()
+                .find(|p| adopted.contains(p.as_str()))
+            {
                 if s.prerequisites.iter().all(|p| adopted.contains(p.as_str())) {
                     score += w.builds_on;
-                    reasons.push(Reason::BuildsOn { scenario: p.clone() });
+                    reasons.push(Reason::BuildsOn {
+                        scenario: p.clone(),
+                    });
                 }
             }
         }
@@ -362,7 +406,9 @@ pub fn recommend(
             && let Some(o) = &cost_obstacle
         {
             score *= r.multipliers.obstacle_high_cost;
-            reasons.push(Reason::CostObstacle { obstacle: o.clone() });
+            reasons.push(Reason::CostObstacle {
+                obstacle: o.clone(),
+            });
         }
         recs.push(Recommendation {
             scenario: s.id.clone(),
@@ -379,12 +425,20 @@ pub fn recommend(
     }
 
     // Prerequisites are pulled forward: a prerequisite scores at least just below its dependant.
-    let by_id: BTreeMap<String, usize> = recs.iter().enumerate().map(|(i, r)| (r.scenario.clone(), i)).collect();
+    let by_id: BTreeMap<String, usize> = recs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.scenario.clone(), i))
+        .collect();
     let mut changed = true;
     while changed {
         changed = false;
         for i in 0..recs.len() {
-            let (score, id, needs) = (recs[i].score, recs[i].scenario.clone(), recs[i].needs.clone());
+            let (score, id, needs) = (
+                recs[i].score,
+                recs[i].scenario.clone(),
+                recs[i].needs.clone(),
+            );
             for p in needs {
                 if let Some(&j) = by_id.get(&p) {
                     let pulled = score * 0.98;
@@ -392,7 +446,9 @@ pub fn recommend(
                         recs[j].score = pulled;
                         changed = true;
                     }
-                    let reason = Reason::PrerequisiteOf { scenario: id.clone() };
+                    let reason = Reason::PrerequisiteOf {
+                        scenario: id.clone(),
+                    };
                     if score > 0.0 && !recs[j].reasons.contains(&reason) {
                         recs[j].reasons.push(reason);
                     }
@@ -403,7 +459,11 @@ pub fn recommend(
     for rec in &mut recs {
         rec.score = (rec.score * 1000.0).round() / 1000.0;
     }
-    recs.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.scenario.cmp(&b.scenario)));
+    recs.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.scenario.cmp(&b.scenario))
+    });
     let recs = prerequisites_first(kb, recs);
     assign_stages(kb, profile, size, recs)
 }
@@ -443,12 +503,17 @@ fn base_stage(kb: &KnowledgeBase, s: &Scenario, size: SizeClass, budget: Option<
     if quick {
         return 1;
     }
-    let heavy_for_size = small && (s.effort == Effort::CrossProcess || s.cost_tier == CostTier::High);
+    let heavy_for_size =
+        small && (s.effort == Effort::CrossProcess || s.cost_tier == CostTier::High);
     let mid = s.time_to_value_months <= rm.mid_term_months
         && s.cost_tier != CostTier::High
         && !(size == SizeClass::Micro && s.effort == Effort::CrossProcess)
         && affordable(s.cost_tier);
-    if mid && !(heavy_for_size && size == SizeClass::Micro) { 2 } else { 3 }
+    if mid && !(heavy_for_size && size == SizeClass::Micro) {
+        2
+    } else {
+        3
+    }
 }
 
 fn assign_stages(
@@ -460,7 +525,9 @@ fn assign_stages(
     // recs are in prerequisite order, so every prerequisite's stage is known before its dependants'.
     let mut stage_of: BTreeMap<String, u8> = BTreeMap::new();
     for r in &mut recs {
-        let Some(s) = kb.scenario(&r.scenario) else { continue };
+        let Some(s) = kb.scenario(&r.scenario) else {
+            continue;
+        };
         let mut st = base_stage(kb, s, size, profile.budget);
         for p in &r.needs {
             if let Some(ps) = stage_of.get(p) {
@@ -485,7 +552,9 @@ pub fn roadmap(kb: &KnowledgeBase, recs: &[Recommendation], a: Option<&Assessmen
     for r in recs {
         let idx = usize::from(r.stage.clamp(1, 3) - 1);
         let needed_by_chosen = false;
-        if (r.score >= floor && r.score > 0.0 || needed_by_chosen) && counts[idx] < rm.max_per_stage[idx] {
+        if (r.score >= floor && r.score > 0.0 || needed_by_chosen)
+            && counts[idx] < rm.max_per_stage[idx]
+        {
             // A dependant only enters when its missing prerequisites did.
             if r.needs.iter().all(|p| chosen_ids.contains(p.as_str())) {
                 counts[idx] += 1;
@@ -502,7 +571,11 @@ pub fn roadmap(kb: &KnowledgeBase, recs: &[Recommendation], a: Option<&Assessmen
             continue;
         }
         let ids: Vec<String> = items.iter().map(|r| r.scenario.clone()).collect();
-        let tiers: Vec<CostTier> = ids.iter().filter_map(|i| kb.scenario(i)).map(|s| s.cost_tier).collect();
+        let tiers: Vec<CostTier> = ids
+            .iter()
+            .filter_map(|i| kb.scenario(i))
+            .map(|s| s.cost_tier)
+            .collect();
         let cost_estimate = tiers.iter().fold([0.0, 0.0], |acc, t| {
             let r = kb.rules.cost_tiers.range(*t);
             [acc[0] + r.min, acc[1] + r.max]
@@ -511,10 +584,12 @@ pub fn roadmap(kb: &KnowledgeBase, recs: &[Recommendation], a: Option<&Assessmen
         if a.is_some() {
             for is in &kb.questionnaire.scenario {
                 let from = levels.get(&is.id).copied().unwrap_or(0);
-                let mut to = from;
-                while to < 4 && is.lifted_by(to + 1).iter().any(|x| ids.contains(x)) {
-                    to += 1;
-                }
+                // One level per stage: a level takes time to bed in before the next.
+                let to = if from < 4 && is.lifted_by(from + 1).iter().any(|x| ids.contains(x)) {
+                    from + 1
+                } else {
+                    from
+                };
                 if to > from {
                     effects.push(LevelEffect {
                         indicator: is.id.clone(),
@@ -543,7 +618,12 @@ pub fn roadmap(kb: &KnowledgeBase, recs: &[Recommendation], a: Option<&Assessmen
 }
 
 /// The report cases most similar to this profile.
-pub fn peers(kb: &KnowledgeBase, c: &Classification, recs: &[Recommendation], p: &Profile) -> Vec<PeerCase> {
+pub fn peers(
+    kb: &KnowledgeBase,
+    c: &Classification,
+    recs: &[Recommendation],
+    p: &Profile,
+) -> Vec<PeerCase> {
     let top: Vec<&str> = recs.iter().take(8).map(|r| r.scenario.as_str()).collect();
     let mut out: Vec<PeerCase> = kb
         .cases
@@ -562,7 +642,9 @@ pub fn peers(kb: &KnowledgeBase, c: &Classification, recs: &[Recommendation], p:
             if k.profile.chain_position == Some(c.chain_position.value) {
                 sim += 0.5;
             }
-            if p.supplies_chain_leader.is_some() && k.profile.supplies_chain_leader == p.supplies_chain_leader {
+            if p.supplies_chain_leader.is_some()
+                && k.profile.supplies_chain_leader == p.supplies_chain_leader
+            {
                 sim += 0.3;
             }
             let shared: Vec<String> = k
@@ -580,7 +662,11 @@ pub fn peers(kb: &KnowledgeBase, c: &Classification, recs: &[Recommendation], p:
         })
         .filter(|pc| pc.similarity > 0.0)
         .collect();
-    out.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(a.case.cmp(&b.case)));
+    out.sort_by(|a, b| {
+        b.similarity
+            .total_cmp(&a.similarity)
+            .then(a.case.cmp(&b.case))
+    });
     out.truncate(5);
     out
 }

@@ -59,9 +59,15 @@ impl SizeError {
                 category_zh,
                 indicator,
                 ..
-            } => format!("“{category_zh}”的划型规则需要{}，但未填写", ind_zh(indicator)),
+            } => format!(
+                "“{category_zh}”的划型规则需要{}，但未填写",
+                ind_zh(indicator)
+            ),
             SizeError::Invalid { indicator, value } => {
-                format!("{}必须是不小于 0 的数（填写的是 {value}）", ind_zh(indicator))
+                format!(
+                    "{}必须是不小于 0 的数（填写的是 {value}）",
+                    ind_zh(indicator)
+                )
             }
         };
         Localized::new(zh, self.to_string())

@@ -136,13 +136,11 @@ pub fn read_file(source: &KbSource, name: &str) -> Result<String, KbError> {
                 key: String::new(),
                 message: "missing from the embedded knowledge base".into(),
             }),
-        KbSource::Dir(dir) => {
-            std::fs::read_to_string(dir.join(name)).map_err(|e| KbError {
-                file: dir.join(name).display().to_string(),
-                key: String::new(),
-                message: format!("cannot read: {e}"),
-            })
-        }
+        KbSource::Dir(dir) => std::fs::read_to_string(dir.join(name)).map_err(|e| KbError {
+            file: dir.join(name).display().to_string(),
+            key: String::new(),
+            message: format!("cannot read: {e}"),
+        }),
     }
 }
 
@@ -157,10 +155,7 @@ fn parse<T: DeserializeOwned>(source: &KbSource, name: &str, errs: &mut Vec<KbEr
     match toml::from_str::<T>(&text) {
         Ok(v) => Some(v),
         Err(e) => {
-            let (line, col) = e
-                .span()
-                .map(|s| line_col(&text, s.start))
-                .unwrap_or((0, 0));
+            let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((0, 0));
             errs.push(KbError {
                 file: name.to_string(),
                 key: if line > 0 {

@@ -36,7 +36,11 @@ impl V<'_> {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b));
         if !ok {
-            self.err(file, key, format!("id \"{id}\" must be lower-case ascii letters, digits, '_', '.' or '-'"));
+            self.err(
+                file,
+                key,
+                format!("id \"{id}\" must be lower-case ascii letters, digits, '_', '.' or '-'"),
+            );
         }
         if !seen.insert(id.to_string()) {
             self.err(file, key, format!("duplicate id \"{id}\""));
@@ -64,19 +68,30 @@ impl V<'_> {
     }
     fn share(&mut self, file: &str, key: &str, v: f64) {
         if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
-            self.err(file, key, format!("a share must be between 0 and 1 (got {v})"));
+            self.err(
+                file,
+                key,
+                format!("a share must be between 0 and 1 (got {v})"),
+            );
         }
     }
     fn digits(&mut self, file: &str, key: &str, p: &str) {
         if !(2..=4).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()) {
-            self.err(file, key, format!("\"{p}\" must be 2 to 4 digits of a GB/T 4754 code"));
+            self.err(
+                file,
+                key,
+                format!("\"{p}\" must be 2 to 4 digits of a GB/T 4754 code"),
+            );
         }
     }
 }
 
 /// Returns every problem in the knowledge base (empty when it is valid).
 pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
-    let mut v = V { kb, errs: Vec::new() };
+    let mut v = V {
+        kb,
+        errs: Vec::new(),
+    };
 
     let f = "chains.toml";
     let mut seen = HashSet::new();
@@ -93,7 +108,11 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
         let k = format!("domain[{i}] ({})", d.id);
         v.id(f, &k, &d.id, &mut seen);
         if kb.chain(&d.chain).is_none() {
-            v.err(f, format!("{k}.chain"), format!("unknown chain id \"{}\"", d.chain));
+            v.err(
+                f,
+                format!("{k}.chain"),
+                format!("unknown chain id \"{}\"", d.chain),
+            );
         }
         v.text(f, &format!("{k}.name"), &d.name);
         v.text(f, &format!("{k}.summary"), &d.summary);
@@ -106,13 +125,25 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
         v.id(f, &k, &s.id, &mut seen);
         v.domain_ref(f, &format!("{k}.domain"), &s.domain);
         if !s.id.starts_with(&format!("{}.", s.domain)) {
-            v.err(f, format!("{k}.id"), format!("scenario id should start with its domain \"{}.\"", s.domain));
+            v.err(
+                f,
+                format!("{k}.id"),
+                format!("scenario id should start with its domain \"{}.\"", s.domain),
+            );
         }
-        for (name, l) in [("name", &s.name), ("summary", &s.summary), ("problem", &s.problem)] {
+        for (name, l) in [
+            ("name", &s.name),
+            ("summary", &s.summary),
+            ("problem", &s.problem),
+        ] {
             v.text(f, &format!("{k}.{name}"), l);
         }
         if s.products.is_empty() {
-            v.err(f, format!("{k}.products"), "list at least one typical product");
+            v.err(
+                f,
+                format!("{k}.products"),
+                "list at least one typical product",
+            );
         }
         for (j, p) in s.products.iter().enumerate() {
             v.text(f, &format!("{k}.products[{j}]"), p);
@@ -127,10 +158,18 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
             v.err(f, format!("{k}.size_fit"), "list at least one size class");
         }
         if s.pain_points.zh.is_empty() || s.pain_points.zh.iter().any(|w| w.trim().is_empty()) {
-            v.err(f, format!("{k}.pain_points.zh"), "Chinese pain-point words are missing or empty");
+            v.err(
+                f,
+                format!("{k}.pain_points.zh"),
+                "Chinese pain-point words are missing or empty",
+            );
         }
         if s.pain_points.en.is_empty() || s.pain_points.en.iter().any(|w| w.trim().is_empty()) {
-            v.err(f, format!("{k}.pain_points.en"), "English pain-point words are missing or empty");
+            v.err(
+                f,
+                format!("{k}.pain_points.en"),
+                "English pain-point words are missing or empty",
+            );
         }
         for (j, p) in s.prerequisites.iter().enumerate() {
             let key = format!("{k}.prerequisites[{j}]");
@@ -166,7 +205,14 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
         }
     }
     if kb.group(industry::OTHER_GROUP).is_none() {
-        v.err(f, "group", format!("the catch-all group \"{}\" is missing", industry::OTHER_GROUP));
+        v.err(
+            f,
+            "group",
+            format!(
+                "the catch-all group \"{}\" is missing",
+                industry::OTHER_GROUP
+            ),
+        );
     }
     let mut seen = HashSet::new();
     for (i, s) in kb.sectors.iter().enumerate() {
@@ -182,7 +228,11 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
             v.text(f, &format!("{k}.{name}"), l);
         }
         if s.scenarios.is_empty() {
-            v.err(f, format!("{k}.scenarios"), "list the scenarios typical of the sector");
+            v.err(
+                f,
+                format!("{k}.scenarios"),
+                "list the scenarios typical of the sector",
+            );
         }
         for (j, sc) in s.scenarios.iter().enumerate() {
             v.scenario_ref(f, &format!("{k}.scenarios[{j}]"), sc);
@@ -199,18 +249,33 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
             if let Some(sec) = kb.sector(s)
                 && sec.group != c.group
             {
-                v.err(f, format!("{k}.group"), format!("sector \"{s}\" belongs to group \"{}\", not \"{}\"", sec.group, c.group));
+                v.err(
+                    f,
+                    format!("{k}.group"),
+                    format!(
+                        "sector \"{s}\" belongs to group \"{}\", not \"{}\"",
+                        sec.group, c.group
+                    ),
+                );
             }
         }
         v.group_ref(f, &format!("{k}.group"), &c.group);
-        for (name, l) in [("company", &c.company), ("makes", &c.makes), ("did", &c.did)] {
+        for (name, l) in [
+            ("company", &c.company),
+            ("makes", &c.makes),
+            ("did", &c.did),
+        ] {
             v.text(f, &format!("{k}.{name}"), l);
         }
         if let Some(r) = &c.result {
             v.text(f, &format!("{k}.result"), r);
         }
         if c.scenarios.is_empty() {
-            v.err(f, format!("{k}.scenarios"), "list the scenarios the case implemented");
+            v.err(
+                f,
+                format!("{k}.scenarios"),
+                "list the scenarios the case implemented",
+            );
         }
         for (j, sc) in c.scenarios.iter().enumerate() {
             v.scenario_ref(f, &format!("{k}.scenarios[{j}]"), sc);
@@ -226,7 +291,11 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
     for (i, p) in kb.paths.iter().enumerate() {
         let k = format!("path[{i}] ({})", p.id);
         v.id(f, &k, &p.id, &mut seen);
-        for (name, l) in [("name", &p.name), ("summary", &p.summary), ("when", &p.when)] {
+        for (name, l) in [
+            ("name", &p.name),
+            ("summary", &p.summary),
+            ("when", &p.when),
+        ] {
             v.text(f, &format!("{k}.{name}"), l);
         }
         if p.mode.is_empty() {
@@ -238,7 +307,11 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
             if !m.id.starts_with(&format!("{}.", p.id)) {
                 v.err(f, &mk, format!("mode id should start with \"{}.\"", p.id));
             }
-            for (name, l) in [("name", &m.name), ("summary", &m.summary), ("when", &m.when)] {
+            for (name, l) in [
+                ("name", &m.name),
+                ("summary", &m.summary),
+                ("when", &m.when),
+            ] {
                 v.text(f, &format!("{mk}.{name}"), l);
             }
             if let Some(e) = &m.example {
@@ -252,7 +325,11 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
     for (i, o) in kb.obstacles.iter().enumerate() {
         let k = format!("obstacle[{i}] ({})", o.id);
         v.id(f, &k, &o.id, &mut seen);
-        for (name, l) in [("name", &o.name), ("summary", &o.summary), ("advice", &o.advice)] {
+        for (name, l) in [
+            ("name", &o.name),
+            ("summary", &o.summary),
+            ("advice", &o.advice),
+        ] {
             v.text(f, &format!("{k}.{name}"), l);
         }
         v.share(f, &format!("{k}.share"), o.share);
@@ -273,7 +350,11 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
             v.err(f, &k, format!("duplicate section \"{}\"", s.letter));
         }
         if s.first > s.last || s.last > 99 {
-            v.err(f, &k, format!("division range {}–{} is not valid", s.first, s.last));
+            v.err(
+                f,
+                &k,
+                format!("division range {}–{} is not valid", s.first, s.last),
+            );
         }
         for (a, b, other) in &ranges {
             if s.first <= *b && *a <= s.last {
@@ -308,14 +389,26 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
             if let Some(sec) = kb.sector(s)
                 && sec.group != m.group
             {
-                v.err(f, format!("{k}.group"), format!("sector \"{s}\" belongs to group \"{}\"", sec.group));
+                v.err(
+                    f,
+                    format!("{k}.group"),
+                    format!("sector \"{s}\" belongs to group \"{}\"", sec.group),
+                );
             }
         }
         v.text(f, &format!("{k}.name"), &m.name);
     }
     for s in &kb.sectors {
-        if !kb.mappings.iter().any(|m| m.sector.as_deref() == Some(s.id.as_str())) {
-            v.err(f, "mapping", format!("sector \"{}\" has no industry code mapped to it", s.id));
+        if !kb
+            .mappings
+            .iter()
+            .any(|m| m.sector.as_deref() == Some(s.id.as_str()))
+        {
+            v.err(
+                f,
+                "mapping",
+                format!("sector \"{}\" has no industry code mapped to it", s.id),
+            );
         }
     }
 
@@ -333,7 +426,11 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
         for (j, p) in c.prefixes.iter().enumerate() {
             v.digits(f, &format!("{k}.prefixes[{j}]"), p);
             if let Some(other) = prefixes.insert(p.clone(), c.id.clone()) {
-                v.err(f, format!("{k}.prefixes[{j}]"), format!("prefix \"{p}\" is also used by {other}"));
+                v.err(
+                    f,
+                    format!("{k}.prefixes[{j}]"),
+                    format!("prefix \"{p}\" is also used by {other}"),
+                );
             }
         }
         for ind in [Indicator::Employees, Indicator::Revenue, Indicator::Assets] {
@@ -341,19 +438,26 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
             let tiers = [("large", c.large), ("medium", c.medium), ("small", c.small)];
             for (tname, b) in tiers {
                 match (used, b.get(ind)) {
-                    (true, None) => v.err(f, format!("{k}.{tname}.{}", ind.id()), "missing lower bound"),
+                    (true, None) => v.err(
+                        f,
+                        format!("{k}.{tname}.{}", ind.id()),
+                        "missing lower bound",
+                    ),
                     (false, Some(_)) => v.err(
                         f,
                         format!("{k}.{tname}.{}", ind.id()),
                         "bound given for an indicator the category does not use",
                     ),
-                    (true, Some(x)) if !(x.is_finite() && x > 0.0) => {
-                        v.err(f, format!("{k}.{tname}.{}", ind.id()), "bounds must be positive")
-                    }
+                    (true, Some(x)) if !(x.is_finite() && x > 0.0) => v.err(
+                        f,
+                        format!("{k}.{tname}.{}", ind.id()),
+                        "bounds must be positive",
+                    ),
                     _ => {}
                 }
             }
-            if let (Some(l), Some(m), Some(s)) = (c.large.get(ind), c.medium.get(ind), c.small.get(ind))
+            if let (Some(l), Some(m), Some(s)) =
+                (c.large.get(ind), c.medium.get(ind), c.small.get(ind))
                 && !(l > m && m > s)
             {
                 v.err(
@@ -370,7 +474,11 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
         for (j, p) in n.prefixes.iter().enumerate() {
             v.digits(f, &format!("{k}.prefixes[{j}]"), p);
             if let Some(other) = prefixes.insert(p.clone(), k.clone()) {
-                v.err(f, format!("{k}.prefixes[{j}]"), format!("prefix \"{p}\" is also used by {other}"));
+                v.err(
+                    f,
+                    format!("{k}.prefixes[{j}]"),
+                    format!("prefix \"{p}\" is also used by {other}"),
+                );
             }
         }
     }
@@ -378,9 +486,18 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
     for s in &kb.sections {
         for d in s.first..=s.last {
             let dd = format!("{d:02}");
-            let covered = prefixes.keys().any(|p| p.starts_with(&dd) || dd.starts_with(p.as_str()));
+            let covered = prefixes
+                .keys()
+                .any(|p| p.starts_with(&dd) || dd.starts_with(p.as_str()));
             if !covered {
-                v.err(f, "category", format!("division {}{dd} has no size rule and is not listed as not covered", s.letter));
+                v.err(
+                    f,
+                    "category",
+                    format!(
+                        "division {}{dd} has no size rule and is not listed as not covered",
+                        s.letter
+                    ),
+                );
             }
         }
     }
@@ -388,7 +505,11 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
     let f = "synonyms.toml";
     for (i, g) in kb.synonyms.iter().enumerate() {
         if g.terms.len() < 2 || g.terms.iter().any(|t| t.trim().is_empty()) {
-            v.err(f, format!("synonym[{i}]"), "a synonym group needs at least two non-empty terms");
+            v.err(
+                f,
+                format!("synonym[{i}]"),
+                "a synonym group needs at least two non-empty terms",
+            );
         }
     }
 
@@ -404,7 +525,14 @@ fn check_acyclic(v: &mut V) {
     let mut reported = HashSet::new();
     for s in &kb.scenarios {
         let mut stack: Vec<&str> = Vec::new();
-        visit(kb, &s.id, &mut state, &mut stack, &mut reported, &mut v.errs);
+        visit(
+            kb,
+            &s.id,
+            &mut state,
+            &mut stack,
+            &mut reported,
+            &mut v.errs,
+        );
     }
 }
 
@@ -451,7 +579,10 @@ fn visit<'a>(
 pub(crate) fn validate_questionnaire(kb: &KnowledgeBase, errs: &mut Vec<KbError>) {
     use smedx_core::assessment::QuestionKind;
     let q = &kb.questionnaire;
-    let mut v = V { kb, errs: Vec::new() };
+    let mut v = V {
+        kb,
+        errs: Vec::new(),
+    };
     let f = "questionnaire.toml";
     v.text(f, "provenance.title", &q.provenance.title);
     v.text(f, "provenance.notes", &q.provenance.notes);
@@ -461,9 +592,18 @@ pub(crate) fn validate_questionnaire(kb: &KnowledgeBase, errs: &mut Vec<KbError>
         let k = format!("dimension[{i}] ({})", d.id);
         v.id(f, &k, &d.id, &mut seen);
         v.text(f, &format!("{k}.name"), &d.name);
-        let sum: f64 = q.indicator.iter().filter(|x| x.dimension == d.id).map(|x| x.points).sum();
+        let sum: f64 = q
+            .indicator
+            .iter()
+            .filter(|x| x.dimension == d.id)
+            .map(|x| x.points)
+            .sum();
         if !close(sum, d.points) {
-            v.err(f, &k, format!("its indicators add up to {sum}, not {}", d.points));
+            v.err(
+                f,
+                &k,
+                format!("its indicators add up to {sum}, not {}", d.points),
+            );
         }
     }
     let mut seen = HashSet::new();
@@ -472,11 +612,24 @@ pub(crate) fn validate_questionnaire(kb: &KnowledgeBase, errs: &mut Vec<KbError>
         v.id(f, &k, &ind.id, &mut seen);
         v.text(f, &format!("{k}.name"), &ind.name);
         if !q.dimension.iter().any(|d| d.id == ind.dimension) {
-            v.err(f, format!("{k}.dimension"), format!("unknown dimension \"{}\"", ind.dimension));
+            v.err(
+                f,
+                format!("{k}.dimension"),
+                format!("unknown dimension \"{}\"", ind.dimension),
+            );
         }
-        let sum: f64 = q.question.iter().filter(|x| x.indicator == ind.id).map(|x| x.points).sum();
+        let sum: f64 = q
+            .question
+            .iter()
+            .filter(|x| x.indicator == ind.id)
+            .map(|x| x.points)
+            .sum();
         if !close(sum, ind.points) {
-            v.err(f, &k, format!("its questions add up to {sum}, not {}", ind.points));
+            v.err(
+                f,
+                &k,
+                format!("its questions add up to {sum}, not {}", ind.points),
+            );
         }
     }
     let mut seen = HashSet::new();
@@ -489,7 +642,11 @@ pub(crate) fn validate_questionnaire(kb: &KnowledgeBase, errs: &mut Vec<KbError>
             v.text(f, &format!("{k}.help"), h);
         }
         if q.indicator(&qq.indicator).is_none() {
-            v.err(f, format!("{k}.indicator"), format!("unknown indicator \"{}\"", qq.indicator));
+            v.err(
+                f,
+                format!("{k}.indicator"),
+                format!("unknown indicator \"{}\"", qq.indicator),
+            );
         }
         let mut oseen = HashSet::new();
         for (j, o) in qq.option.iter().enumerate() {
@@ -504,28 +661,54 @@ pub(crate) fn validate_questionnaire(kb: &KnowledgeBase, errs: &mut Vec<KbError>
             QuestionKind::Single => {
                 let max = qq.option.iter().map(|o| o.points).fold(0.0, f64::max);
                 if qq.option.is_empty() || !close(max, qq.points) {
-                    v.err(f, &k, format!("the best option gives {max}, not the question's {} points", qq.points));
+                    v.err(
+                        f,
+                        &k,
+                        format!(
+                            "the best option gives {max}, not the question's {} points",
+                            qq.points
+                        ),
+                    );
                 }
             }
             QuestionKind::Multi => {
                 let sum: f64 = qq.option.iter().map(|o| o.points).sum();
                 if qq.option.is_empty() || !close(sum, qq.points) {
-                    v.err(f, &k, format!("the options add up to {sum}, not the question's {} points", qq.points));
+                    v.err(
+                        f,
+                        &k,
+                        format!(
+                            "the options add up to {sum}, not the question's {} points",
+                            qq.points
+                        ),
+                    );
                 }
             }
             QuestionKind::Ratio => match &qq.ratio {
                 None => v.err(f, &k, "a ratio question needs [question.ratio]"),
                 Some(r) => {
                     v.text(f, &format!("{k}.ratio.numerator.label"), &r.numerator.label);
-                    v.text(f, &format!("{k}.ratio.denominator.label"), &r.denominator.label);
+                    v.text(
+                        f,
+                        &format!("{k}.ratio.denominator.label"),
+                        &r.denominator.label,
+                    );
                     let ascending = r.bands.windows(2).all(|w| w[0].up_to < w[1].up_to);
                     let last = r.bands.last().map_or(0.0, |b| b.up_to);
                     if r.bands.is_empty() || !ascending || !close(last, 1.0) {
-                        v.err(f, format!("{k}.ratio.bands"), "bands must rise strictly and end at 1.0");
+                        v.err(
+                            f,
+                            format!("{k}.ratio.bands"),
+                            "bands must rise strictly and end at 1.0",
+                        );
                     }
                     let max = r.bands.iter().map(|b| b.points).fold(0.0, f64::max);
                     if !close(max, qq.points) {
-                        v.err(f, format!("{k}.ratio.bands"), format!("the best band gives {max}, not {}", qq.points));
+                        v.err(
+                            f,
+                            format!("{k}.ratio.bands"),
+                            format!("the best band gives {max}, not {}", qq.points),
+                        );
                     }
                 }
             },
@@ -536,14 +719,22 @@ pub(crate) fn validate_questionnaire(kb: &KnowledgeBase, errs: &mut Vec<KbError>
                     if let Some(b) = &t.base {
                         v.text(f, &format!("{k}.trend.base.label"), &b.label);
                     } else if t.measure != smedx_core::assessment::Measure::Value {
-                        v.err(f, format!("{k}.trend.base"), "this measure needs a base figure");
+                        v.err(
+                            f,
+                            format!("{k}.trend.base"),
+                            "this measure needs a base figure",
+                        );
                     }
                     let p = t.points;
                     if !(p.worse <= p.flat && p.flat <= p.better) || !close(p.better, qq.points) {
                         v.err(f, format!("{k}.trend.points"), "points must rise from worse to better and top at the question's points");
                     }
                     if !(0.0..0.5).contains(&t.flat_tolerance) {
-                        v.err(f, format!("{k}.trend.flat_tolerance"), "must be between 0 and 0.5");
+                        v.err(
+                            f,
+                            format!("{k}.trend.flat_tolerance"),
+                            "must be between 0 and 0.5",
+                        );
                     }
                 }
             },
@@ -551,7 +742,11 @@ pub(crate) fn validate_questionnaire(kb: &KnowledgeBase, errs: &mut Vec<KbError>
     }
     let total: f64 = q.dimension.iter().map(|d| d.points).sum();
     if !close(total, 100.0) {
-        v.err(f, "dimension", format!("the dimensions add up to {total}, not 100"));
+        v.err(
+            f,
+            "dimension",
+            format!("the dimensions add up to {total}, not 100"),
+        );
     }
     let mut last: Option<&smedx_core::assessment::LevelRule> = None;
     for (i, l) in q.level.iter().enumerate() {
@@ -564,9 +759,15 @@ pub(crate) fn validate_questionnaire(kb: &KnowledgeBase, errs: &mut Vec<KbError>
             v.err(f, &k, "scenario_level must be 1–4");
         }
         if let Some(p) = last
-            && (l.level <= p.level || l.min_score < p.min_score || l.scenario_level < p.scenario_level)
+            && (l.level <= p.level
+                || l.min_score < p.min_score
+                || l.scenario_level < p.scenario_level)
         {
-            v.err(f, &k, "levels must be listed in rising order with rising thresholds");
+            v.err(
+                f,
+                &k,
+                "levels must be listed in rising order with rising thresholds",
+            );
         }
         last = Some(l);
     }
@@ -577,17 +778,29 @@ pub(crate) fn validate_questionnaire(kb: &KnowledgeBase, errs: &mut Vec<KbError>
         v.id(f, &k, &s.id, &mut seen);
         v.text(f, &format!("{k}.name"), &s.name);
         if !groups.contains(s.group.as_str()) {
-            v.err(f, format!("{k}.group"), format!("unknown scenario group \"{}\"", s.group));
+            v.err(
+                f,
+                format!("{k}.group"),
+                format!("unknown scenario group \"{}\"", s.group),
+            );
         }
         if s.levels.len() != 4 {
-            v.err(f, format!("{k}.levels"), "give the four level descriptions L1–L4");
+            v.err(
+                f,
+                format!("{k}.levels"),
+                "give the four level descriptions L1–L4",
+            );
         }
         for (j, l) in s.levels.iter().enumerate() {
             v.text(f, &format!("{k}.levels[{j}]"), l);
         }
         for to in 1..=4u8 {
             if s.lifted_by(to).is_empty() {
-                v.err(f, format!("{k}.lifts"), format!("no report scenario lifts it to level {to}"));
+                v.err(
+                    f,
+                    format!("{k}.lifts"),
+                    format!("no report scenario lifts it to level {to}"),
+                );
             }
         }
         for (j, l) in s.lifts.iter().enumerate() {
@@ -600,7 +813,11 @@ pub(crate) fn validate_questionnaire(kb: &KnowledgeBase, errs: &mut Vec<KbError>
         let k = format!("obstacle_question[{i}] ({})", o.id);
         v.text(f, &format!("{k}.text"), &o.text);
         if kb.obstacle(&o.obstacle).is_none() {
-            v.err(f, format!("{k}.obstacle"), format!("unknown obstacle \"{}\"", o.obstacle));
+            v.err(
+                f,
+                format!("{k}.obstacle"),
+                format!("unknown obstacle \"{}\"", o.obstacle),
+            );
         }
     }
     errs.extend(v.errs);

@@ -14,22 +14,95 @@ use rust_stemmers::{Algorithm, Stemmer};
 const BIGRAM_WEIGHT: f32 = 0.35;
 
 const ZH_STOP: &[&str] = &[
-    "的", "了", "是", "在", "和", "与", "及", "或", "我们", "我", "你", "他们", "它", "就", "都", "也", "还",
-    "很", "太", "又", "被", "把", "让", "对", "从", "到", "这", "那", "个", "些", "一", "有", "没", "要", "会",
-    "能", "总是", "老是", "经常", "常常", "一直", "总", "老", "时候", "现在", "如何", "怎么", "怎么办", "什么",
-    "一些", "比较", "非常", "特别", "还是", "但是", "而且", "因为", "所以", "如果", "就是", "公司", "企业",
-    "工厂", "厂里", "我们厂", "问题", "情况", "方面", "需要", "希望", "想", "做", "搞", "弄", "多", "少", "大",
+    "的",
+    "了",
+    "是",
+    "在",
+    "和",
+    "与",
+    "及",
+    "或",
+    "我们",
+    "我",
+    "你",
+    "他们",
+    "它",
+    "就",
+    "都",
+    "也",
+    "还",
+    "很",
+    "太",
+    "又",
+    "被",
+    "把",
+    "让",
+    "对",
+    "从",
+    "到",
+    "这",
+    "那",
+    "个",
+    "些",
+    "一",
+    "有",
+    "没",
+    "要",
+    "会",
+    "能",
+    "总是",
+    "老是",
+    "经常",
+    "常常",
+    "一直",
+    "总",
+    "老",
+    "时候",
+    "现在",
+    "如何",
+    "怎么",
+    "怎么办",
+    "什么",
+    "一些",
+    "比较",
+    "非常",
+    "特别",
+    "还是",
+    "但是",
+    "而且",
+    "因为",
+    "所以",
+    "如果",
+    "就是",
+    "公司",
+    "企业",
+    "工厂",
+    "厂里",
+    "我们厂",
+    "问题",
+    "情况",
+    "方面",
+    "需要",
+    "希望",
+    "想",
+    "做",
+    "搞",
+    "弄",
+    "多",
+    "少",
+    "大",
 ];
 
 const EN_STOP: &[&str] = &[
-    "a", "an", "the", "and", "or", "of", "to", "in", "on", "at", "for", "with", "by", "from", "is", "are", "was",
-    "were", "be", "been", "it", "its", "we", "our", "us", "i", "my", "you", "your", "they", "their", "them",
-    "this", "that", "these", "those", "there", "here", "always", "often", "never", "very", "too", "so", "but",
-    "not", "no", "do", "does", "did", "have", "has", "had", "can", "cannot", "can't", "could", "would",
-    "should", "will", "just", "all", "any", "some", "much", "many", "more", "most", "get", "gets", "got",
-    "keep", "keeps", "what", "which", "who", "how", "when", "where", "why", "about", "into", "out", "up",
-    "down", "over", "than", "then", "company", "factory", "firm", "problem", "problems", "issue", "issues",
-    "don't", "doesn't", "without", "if", "because", "as", "also", "one", "lot", "lots",
+    "a", "an", "the", "and", "or", "of", "to", "in", "on", "at", "for", "with", "by", "from", "is",
+    "are", "was", "were", "be", "been", "it", "its", "we", "our", "us", "i", "my", "you", "your",
+    "they", "their", "them", "this", "that", "these", "those", "there", "here", "always", "often",
+    "never", "very", "too", "so", "but", "not", "no", "do", "does", "did", "have", "has", "had",
+    "can", "cannot", "can't", "could", "would", "should", "will", "just", "all", "any", "some",
+    "much", "many", "more", "most", "get", "gets", "got", "keep", "keeps", "what", "which", "who",
+    "how", "when", "where", "why", "about", "into", "out", "up", "down", "over", "than", "then",
+    "company", "factory", "firm", "problem", "problems", "issue", "issues", "don't", "doesn't",
+    "without", "if", "because", "as", "also", "one", "lot", "lots",
 ];
 
 /// One token of a text: the normalised term and where it came from.
@@ -158,6 +231,9 @@ impl Tokenizer {
         let chars: Vec<char> = run.chars().collect();
         for pair in chars.windows(2) {
             let s: String = pair.iter().collect();
+            if ZH_STOP.contains(&s.as_str()) {
+                continue;
+            }
             out.push(Token {
                 term: format!("#{s}"),
                 surface: s,
@@ -279,20 +355,23 @@ impl Index {
             return Vec::new();
         }
         let mut scores = vec![0.0f32; n];
-        let mut matched: Vec<Vec<(usize, String)>> = vec![Vec::new(); n];
+        let mut matched: Vec<Vec<(usize, String, bool)>> = vec![Vec::new(); n];
         let mut seen: HashMap<String, ()> = HashMap::new();
         for (pos, t) in tokenizer.tokens(query).into_iter().enumerate() {
             if seen.insert(t.term.clone(), ()).is_some() {
                 continue;
             }
-            let Some(post) = self.postings.get(&t.term) else { continue };
+            let Some(post) = self.postings.get(&t.term) else {
+                continue;
+            };
             let df = post.len() as f32;
             let idf = ((n as f32 - df + 0.5) / (df + 0.5) + 1.0).ln();
             for &(d, tf) in post {
                 let dl = self.doc_len[d as usize];
-                let norm = tf * (self.k1 + 1.0) / (tf + self.k1 * (1.0 - self.b + self.b * dl / self.avg_len));
+                let norm = tf * (self.k1 + 1.0)
+                    / (tf + self.k1 * (1.0 - self.b + self.b * dl / self.avg_len));
                 scores[d as usize] += idf * norm * t.weight;
-                matched[d as usize].push((pos, t.surface.clone()));
+                matched[d as usize].push((pos, t.surface.clone(), t.weight >= 1.0));
             }
         }
         let mut hits: Vec<Hit> = scores
@@ -310,9 +389,20 @@ impl Index {
     }
 }
 
-/// Keeps whole words; drops bigrams that are inside a matched word; longest first.
-fn clean_matches(mut m: Vec<(usize, String)>) -> Vec<String> {
-    m.sort_by(|a, b| b.1.chars().count().cmp(&a.1.chars().count()).then(a.0.cmp(&b.0)));
+/// Keeps whole words (character pairs only when no whole word matched); longest first.
+fn clean_matches(m: Vec<(usize, String, bool)>) -> Vec<String> {
+    let any_word = m.iter().any(|x| x.2);
+    let mut m: Vec<(usize, String)> = m
+        .into_iter()
+        .filter(|x| x.2 || !any_word)
+        .map(|x| (x.0, x.1))
+        .collect();
+    m.sort_by(|a, b| {
+        b.1.chars()
+            .count()
+            .cmp(&a.1.chars().count())
+            .then(a.0.cmp(&b.0))
+    });
     let mut out: Vec<String> = Vec::new();
     for (_, s) in m {
         if out.iter().any(|o| o.contains(&s)) {
@@ -341,7 +431,11 @@ mod tests {
     #[test]
     fn chinese_words_are_segmented_and_synonyms_folded() {
         let t = tk();
-        let terms: Vec<String> = t.tokens("设备经常宕机").into_iter().map(|x| x.term).collect();
+        let terms: Vec<String> = t
+            .tokens("设备经常宕机")
+            .into_iter()
+            .map(|x| x.term)
+            .collect();
         assert!(terms.contains(&"设备".to_string()), "{terms:?}");
         assert!(terms.contains(&"停机".to_string()), "{terms:?}");
     }
@@ -349,7 +443,11 @@ mod tests {
     #[test]
     fn english_is_stemmed_and_stopwords_dropped() {
         let t = tk();
-        let terms: Vec<String> = t.tokens("Machines stop without warning").into_iter().map(|x| x.term).collect();
+        let terms: Vec<String> = t
+            .tokens("Machines stop without warning")
+            .into_iter()
+            .map(|x| x.term)
+            .collect();
         assert!(terms.contains(&"machin".to_string()), "{terms:?}");
         assert!(terms.contains(&"breakdown".to_string()), "{terms:?}");
         assert!(!terms.iter().any(|x| x == "without"));
@@ -359,14 +457,27 @@ mod tests {
     fn bm25_ranks_the_matching_document_first_and_reports_the_words() {
         let t = tk();
         let docs = vec![
-            vec![Field { text: "设备停机 故障报警 machine breakdown", weight: 3.0 }],
-            vec![Field { text: "计件工资算错 报工", weight: 3.0 }],
-            vec![Field { text: "仓库 找不到物料", weight: 3.0 }],
+            vec![Field {
+                text: "设备停机 故障报警 machine breakdown",
+                weight: 3.0,
+            }],
+            vec![Field {
+                text: "计件工资算错 报工",
+                weight: 3.0,
+            }],
+            vec![Field {
+                text: "仓库 找不到物料",
+                weight: 3.0,
+            }],
         ];
         let idx = Index::build(&t, &docs);
         let hits = idx.search(&t, "每个月计件工资总是算错");
         assert_eq!(hits[0].doc, 1);
-        assert!(hits[0].matched.iter().any(|m| m == "计件工资"), "{:?}", hits[0].matched);
+        assert!(
+            hits[0].matched.iter().any(|m| m == "计件工资"),
+            "{:?}",
+            hits[0].matched
+        );
         let hits = idx.search(&t, "老是找不到料");
         assert_eq!(hits[0].doc, 2);
         let hits = idx.search(&t, "the machines keep having downtime");
@@ -376,7 +487,10 @@ mod tests {
     #[test]
     fn empty_or_unknown_text_gives_no_hits() {
         let t = tk();
-        let docs = vec![vec![Field { text: "设备停机", weight: 1.0 }]];
+        let docs = vec![vec![Field {
+            text: "设备停机",
+            weight: 1.0,
+        }]];
         let idx = Index::build(&t, &docs);
         assert!(idx.search(&t, "").is_empty());
         assert!(idx.search(&t, "   ，。！").is_empty());

@@ -126,7 +126,11 @@ pub fn kb_list(ctx: &Ctx, kind: ListKind) -> Result<(), CliError> {
                     "{} · {} · {}",
                     s.effort.name().get(l),
                     ctx.t("成本", "cost") + " " + s.cost_tier.name().get(l),
-                    s.size_fit.iter().map(|x| x.name().get(l).to_string()).collect::<Vec<_>>().join("/")
+                    s.size_fit
+                        .iter()
+                        .map(|x| x.name().get(l).to_string())
+                        .collect::<Vec<_>>()
+                        .join("/")
                 );
                 (s.id.clone(), s.name.get(l).into(), extra)
             })
@@ -157,16 +161,26 @@ pub fn kb_list(ctx: &Ctx, kind: ListKind) -> Result<(), CliError> {
             .iter()
             .flat_map(|p| {
                 std::iter::once((p.id.clone(), p.name.get(l).to_string(), String::new())).chain(
-                    p.mode
-                        .iter()
-                        .map(|m| (format!("  {}", m.id), m.name.get(l).to_string(), String::new())),
+                    p.mode.iter().map(|m| {
+                        (
+                            format!("  {}", m.id),
+                            m.name.get(l).to_string(),
+                            String::new(),
+                        )
+                    }),
                 )
             })
             .collect(),
         ListKind::Obstacles => kb
             .obstacles
             .iter()
-            .map(|o| (o.id.clone(), o.name.get(l).into(), format!("{:.0}%", o.share * 100.0)))
+            .map(|o| {
+                (
+                    o.id.clone(),
+                    o.name.get(l).into(),
+                    format!("{:.0}%", o.share * 100.0),
+                )
+            })
             .collect(),
     };
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
@@ -234,7 +248,12 @@ pub fn kb_show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
     let kb = ctx.load_kb()?;
     let Some((kind, value)) = find_entry(&kb, id) else {
         let hint = profile::suggest(id, all_ids(&kb))
-            .map(|s| ctx.t(&format!("（是不是“{s}”？）"), &format!(" (did you mean \"{s}\"?)")))
+            .map(|s| {
+                ctx.t(
+                    &format!("（是不是“{s}”？）"),
+                    &format!(" (did you mean \"{s}\"?)"),
+                )
+            })
             .unwrap_or_default();
         return Err(CliError::BadInput(ctx.t(
             &format!("知识库中没有编号为“{id}”的条目{hint}"),
@@ -250,17 +269,24 @@ pub fn kb_show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
 }
 
 pub fn kb_export(ctx: &Ctx, dir: &Path) -> Result<(), CliError> {
-    let files = smedx_kb::export(dir).map_err(|e| {
-        CliError::Failed(anyhow::anyhow!("cannot write to {}: {e}", dir.display()))
-    })?;
+    let files = smedx_kb::export(dir)
+        .map_err(|e| CliError::Failed(anyhow::anyhow!("cannot write to {}: {e}", dir.display())))?;
     for f in &files {
         println!("{}", f.display());
     }
     eprintln!(
         "{}",
         ctx.t(
-            &format!("已写出 {} 个文件；修改后用 --kb {} 加载", files.len(), dir.display()),
-            &format!("wrote {} files; edit them and load with --kb {}", files.len(), dir.display())
+            &format!(
+                "已写出 {} 个文件；修改后用 --kb {} 加载",
+                files.len(),
+                dir.display()
+            ),
+            &format!(
+                "wrote {} files; edit them and load with --kb {}",
+                files.len(),
+                dir.display()
+            )
         )
     );
     Ok(())
@@ -316,16 +342,33 @@ pub fn read_profile(ctx: &Ctx, kb: &KnowledgeBase, file: &Path) -> Result<Profil
     let doc = parse_document(ctx, file, &text)?;
     profile::validate(kb, &doc).map_err(|errs| {
         let mut msg = ctx.t(
-            &format!("{} 中的企业画像有 {} 处问题：\n", file.display(), errs.0.len()),
-            &format!("{}: the profile has {} problem(s):\n", file.display(), errs.0.len()),
+            &format!(
+                "{} 中的企业画像有 {} 处问题：\n",
+                file.display(),
+                errs.0.len()
+            ),
+            &format!(
+                "{}: the profile has {} problem(s):\n",
+                file.display(),
+                errs.0.len()
+            ),
         );
         for e in &errs.0 {
             let hint = e
                 .suggestion
                 .as_ref()
-                .map(|s| ctx.t(&format!("（是不是“{s}”？）"), &format!(" (did you mean \"{s}\"?)")))
+                .map(|s| {
+                    ctx.t(
+                        &format!("（是不是“{s}”？）"),
+                        &format!(" (did you mean \"{s}\"?)"),
+                    )
+                })
                 .unwrap_or_default();
-            msg.push_str(&format!("  {}: {}{hint}\n", e.field, e.message.get(ctx.lang)));
+            msg.push_str(&format!(
+                "  {}: {}{hint}\n",
+                e.field,
+                e.message.get(ctx.lang)
+            ));
         }
         CliError::BadInput(msg)
     })
@@ -333,7 +376,9 @@ pub fn read_profile(ctx: &Ctx, kb: &KnowledgeBase, file: &Path) -> Result<Profil
 
 /// Parses a TOML or JSON document into a format-neutral value.
 pub fn parse_document(ctx: &Ctx, file: &Path, text: &str) -> Result<Value, CliError> {
-    let is_json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    let is_json = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         || text.trim_start().starts_with('{');
     if is_json {
         serde_json::from_str::<Value>(text).map_err(|e| {
@@ -352,8 +397,13 @@ pub fn parse_document(ctx: &Ctx, file: &Path, text: &str) -> Result<Value, CliEr
     }
 }
 
-pub fn classify_profile(ctx: &Ctx, kb: &KnowledgeBase, p: &Profile) -> Result<Classification, CliError> {
-    classify::classify(kb, p).map_err(|e| CliError::BadInput(e.localized().get(ctx.lang).to_string()))
+pub fn classify_profile(
+    ctx: &Ctx,
+    kb: &KnowledgeBase,
+    p: &Profile,
+) -> Result<Classification, CliError> {
+    classify::classify(kb, p)
+        .map_err(|e| CliError::BadInput(e.localized().get(ctx.lang).to_string()))
 }
 
 pub fn profile_check(ctx: &Ctx, file: &Path) -> Result<(), CliError> {

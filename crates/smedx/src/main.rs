@@ -1,6 +1,7 @@
 //! `smedx`: the command-line interface. A thin layer: parse arguments, load the knowledge base,
 //! call the engine, print text or JSON.
 
+mod assess_cmds;
 mod commands;
 mod render;
 
@@ -26,7 +27,13 @@ struct Cli {
     #[arg(long, global = true, value_name = "DIR", env = "SMEDX_KB")]
     kb: Option<PathBuf>,
     /// Language of the output text.
-    #[arg(long, global = true, value_enum, default_value = "zh", env = "SMEDX_LANG")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "zh",
+        env = "SMEDX_LANG"
+    )]
     lang: LangArg,
     /// Print JSON for machines instead of text for people.
     #[arg(long, global = true)]
@@ -75,6 +82,28 @@ enum Cmd {
         #[arg(long)]
         assets: Option<f64>,
     },
+    /// Full diagnosis: classification, paths, digital level and gap (with answers), ranked
+    /// scenarios with reasons, staged roadmap and peer cases.
+    Assess {
+        /// The enterprise profile (TOML or JSON).
+        profile: PathBuf,
+        /// Answers to the digital-level questionnaire (TOML or JSON; see `smedx questionnaire`).
+        #[arg(long)]
+        answers: Option<PathBuf>,
+        /// How many recommendations to show.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+    },
+    /// Print the digital-level questionnaire (MIIT 中小企业数字化水平评测指标, 2024 edition,
+    /// 工信厅企业〔2024〕56号, manufacturing). The scored part and the 16 scenarios were checked
+    /// against two transcriptions of the official online system; the overall level rule comes from
+    /// one third-party copy; the official PDF was not checked. `--json` prints it with provenance notes.
+    Questionnaire,
+    /// Evaluate the recommender on the report's cases.
+    Eval {
+        #[command(subcommand)]
+        cmd: EvalCmd,
+    },
     /// Work with enterprise profiles (TOML or JSON; format in README).
     Profile {
         #[command(subcommand)]
@@ -95,6 +124,13 @@ enum KbCmd {
     Show { id: String },
     /// Write the built-in knowledge-base files into DIR, to edit and load with --kb DIR.
     Export { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum EvalCmd {
+    /// Hit@k and recall@k of the recommender on every report case (leave-one-out), against a
+    /// random ranking and "always the most common scenarios".
+    Cases,
 }
 
 #[derive(Subcommand)]
@@ -135,6 +171,15 @@ fn main() -> ExitCode {
             revenue,
             assets,
         } => commands::classify(&ctx, &industry, employees, revenue, assets),
+        Cmd::Assess {
+            profile,
+            answers,
+            top,
+        } => assess_cmds::assess(&ctx, &profile, answers.as_deref(), top),
+        Cmd::Questionnaire => assess_cmds::questionnaire(&ctx),
+        Cmd::Eval { cmd } => match cmd {
+            EvalCmd::Cases => assess_cmds::eval_cases(&ctx),
+        },
         Cmd::Profile { cmd } => match cmd {
             ProfileCmd::Check { file } => commands::profile_check(&ctx, &file),
         },

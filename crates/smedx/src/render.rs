@@ -61,7 +61,11 @@ fn walk(out: &mut String, v: &serde_json::Value, lang: Lang, indent: usize, key:
             if a.iter().all(|x| x.is_string() || x.is_number()) {
                 let items: Vec<String> = a
                     .iter()
-                    .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
+                    .map(|x| {
+                        x.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| x.to_string())
+                    })
                     .collect();
                 let _ = writeln!(out, "{pad}{label}{}", items.join(", "));
             } else if a.iter().all(|x| localized(x, lang).is_some()) {
@@ -77,7 +81,10 @@ fn walk(out: &mut String, v: &serde_json::Value, lang: Lang, indent: usize, key:
         }
         serde_json::Value::Null => {}
         other => {
-            let s = other.as_str().map(str::to_string).unwrap_or_else(|| other.to_string());
+            let s = other
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| other.to_string());
             let _ = writeln!(out, "{pad}{label}{s}");
         }
     }
@@ -92,7 +99,11 @@ pub fn size_block(
     lang: Lang,
 ) -> String {
     let mut o = String::new();
-    let ind_name = info.name.as_ref().map(|n| n.get(lang).to_string()).unwrap_or_default();
+    let ind_name = info
+        .name
+        .as_ref()
+        .map(|n| n.get(lang).to_string())
+        .unwrap_or_default();
     let _ = writeln!(
         o,
         "{}{} {}",
@@ -103,7 +114,13 @@ pub fn size_block(
     let sector_name = sector
         .and_then(|s| kb.sector(s))
         .map(|s| format!("{} ({})", s.name.get(lang), s.id))
-        .unwrap_or_else(|| t(lang, "（不属于十个细分行业）", "(none of the ten sub-sectors)"));
+        .unwrap_or_else(|| {
+            t(
+                lang,
+                "（不属于十个细分行业）",
+                "(none of the ten sub-sectors)",
+            )
+        });
     let group_name = kb
         .group(group)
         .map(|g| format!("{} ({})", g.name.get(lang), g.id))
@@ -140,14 +157,25 @@ pub fn size_block(
             "  {} {}: {}",
             t(lang, "未达", "not"),
             d.tier.name().get(lang),
-            t(lang, &format!("{} 低于下限", short.join("、")), &format!("{} below the lower bound", short.join(", ")))
+            t(
+                lang,
+                &format!("{} 低于下限", short.join("、")),
+                &format!("{} below the lower bound", short.join(", "))
+            )
         );
     }
     o
 }
 
 pub fn classification(kb: &KnowledgeBase, c: &Classification, lang: Lang) -> String {
-    let mut o = size_block(kb, &c.industry, c.sector.as_deref(), &c.group, &c.size, lang);
+    let mut o = size_block(
+        kb,
+        &c.industry,
+        c.sector.as_deref(),
+        &c.group,
+        &c.size,
+        lang,
+    );
     let _ = writeln!(
         o,
         "{}{}（{}）",
@@ -164,12 +192,19 @@ pub fn classification(kb: &KnowledgeBase, c: &Classification, lang: Lang) -> Str
     );
     let _ = writeln!(o, "{}", t(lang, "转型路径：", "Transformation paths:"));
     for p in &c.paths {
-        let name = kb.path(&p.id).map(|x| x.name.get(lang).to_string()).unwrap_or_default();
+        let name = kb
+            .path(&p.id)
+            .map(|x| x.name.get(lang).to_string())
+            .unwrap_or_default();
         let mode = kb
             .path_mode(&p.mode)
             .map(|(_, m)| m.name.get(lang).to_string())
             .unwrap_or_default();
-        let star = if p.primary { t(lang, "【首选】", "[primary] ") } else { String::new() };
+        let star = if p.primary {
+            t(lang, "【首选】", "[primary] ")
+        } else {
+            String::new()
+        };
         let _ = writeln!(o, "  {star}{name} · {mode} ({})", p.mode);
         for r in &p.reasons {
             let _ = writeln!(o, "    - {}", r.text(kb, lang));
@@ -179,7 +214,11 @@ pub fn classification(kb: &KnowledgeBase, c: &Classification, lang: Lang) -> Str
 }
 
 /// Classification JSON with the path reasons' texts added for the chosen language.
-pub fn classification_json(kb: &KnowledgeBase, c: &Classification, lang: Lang) -> serde_json::Value {
+pub fn classification_json(
+    kb: &KnowledgeBase,
+    c: &Classification,
+    lang: Lang,
+) -> serde_json::Value {
     let mut v = serde_json::to_value(c).unwrap_or(serde_json::Value::Null);
     if let Some(paths) = v.get_mut("paths").and_then(|p| p.as_array_mut()) {
         for (pj, pm) in paths.iter_mut().zip(&c.paths) {
