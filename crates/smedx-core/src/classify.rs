@@ -386,7 +386,7 @@ pub fn paths(p: &Profile, group: &str, size: SizeClass, complexity: Complexity) 
     add("lightweight", mode, strength, r);
 
     // Strongest first; ties keep the order above (chain, cluster, platform, lightweight).
-    out.sort_by(|a, b| b.strength.cmp(&a.strength));
+    out.sort_by_key(|m| std::cmp::Reverse(m.strength));
     if let Some(first) = out.first_mut() {
         first.primary = true;
     }

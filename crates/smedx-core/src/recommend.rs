@@ -4,7 +4,7 @@
 //!
 //! Weights live in `data/rules.toml`; see README "How recommendations are made".
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -275,6 +275,18 @@ pub fn recommend(
                 .collect()
         })
         .unwrap_or_default();
+    // Which report scenario lifts which indicator scenario one level (first indicator wins).
+    let mut lift_of: HashMap<&str, (&str, u8)> = HashMap::new();
+    if let Some(a) = a {
+        for is in &kb.questionnaire.scenario {
+            let cur = a.scenario_levels.get(&is.id).copied().unwrap_or(0);
+            if cur < 4 {
+                for id in is.lifted_by(cur + 1) {
+                    lift_of.entry(id.as_str()).or_insert((is.id.as_str(), cur));
+                }
+            }
+        }
+    }
     let cost_obstacle = a.and_then(|a| {
         a.obstacles
             .iter()
@@ -353,7 +365,7 @@ pub fn recommend(
                 break;
             }
         }
-        if let Some(a) = a {
+        if a.is_some() {
             if let Some((ind, from, to)) = gap_via.get(s.id.as_str()) {
                 score += w.level_gap;
                 reasons.push(Reason::LevelGap {
@@ -361,31 +373,22 @@ pub fn recommend(
                     from: *from,
                     to: *to,
                 });
-            } else if let Some((ind, from)) = kb.questionnaire.scenario.iter().find_map(|is| {
-                let cur = a.scenario_levels.get(&is.id).copied().unwrap_or(0);
-                (cur < 4 && is.lifted_by(cur + 1).contains(&s.id)).then_some((is.id.clone(), cur))
-            }) {
+            } else if let Some((ind, from)) = lift_of.get(s.id.as_str()) {
                 score += w.level_lift;
                 reasons.push(Reason::LevelLift {
-                    indicator: ind,
-                    from,
+                    indicator: ind.to_string(),
+                    from: *from,
                     to: from + 1,
                 });
             }
         }
-        if !s.prerequisites.is_empty() {
-            if let Some(p) = s
-                .prerequisites
-                .iter()
-                .find(|p| adopted.contains(p.as_str()))
-            {
-                if s.prerequisites.iter().all(|p| adopted.contains(p.as_str())) {
-                    score += w.builds_on;
-                    reasons.push(Reason::BuildsOn {
-                        scenario: p.clone(),
-                    });
-                }
-            }
+        if let Some(p) = s.prerequisites.first()
+            && s.prerequisites.iter().all(|p| adopted.contains(p.as_str()))
+        {
+            score += w.builds_on;
+            reasons.push(Reason::BuildsOn {
+                scenario: p.clone(),
+            });
         }
         // Multipliers: size, budget, obstacles.
         if s.fits(size) {
@@ -425,34 +428,49 @@ pub fn recommend(
     }
 
     // Prerequisites are pulled forward: a prerequisite scores at least just below its dependant.
-    let by_id: BTreeMap<String, usize> = recs
+    // Work on indices: this runs on every request.
+    let pos: HashMap<&str, usize> = recs
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.scenario.clone(), i))
+        .map(|(i, r)| (r.scenario.as_str(), i))
         .collect();
-    let mut changed = true;
-    while changed {
-        changed = false;
+    let needs_ix: Vec<Vec<usize>> = recs
+        .iter()
+        .map(|r| {
+            r.needs
+                .iter()
+                .filter_map(|p| pos.get(p.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    drop(pos);
+    // The prerequisite graph is acyclic, so as many passes as scenarios always settle it.
+    for _ in 0..recs.len() {
+        let mut changed = false;
         for i in 0..recs.len() {
-            let (score, id, needs) = (
-                recs[i].score,
-                recs[i].scenario.clone(),
-                recs[i].needs.clone(),
-            );
-            for p in needs {
-                if let Some(&j) = by_id.get(&p) {
-                    let pulled = score * 0.98;
-                    if recs[j].score < pulled - 1e-12 {
-                        recs[j].score = pulled;
-                        changed = true;
-                    }
-                    let reason = Reason::PrerequisiteOf {
-                        scenario: id.clone(),
-                    };
-                    if score > 0.0 && !recs[j].reasons.contains(&reason) {
-                        recs[j].reasons.push(reason);
-                    }
+            let score = recs[i].score;
+            for &j in &needs_ix[i] {
+                let pulled = score * 0.98;
+                if recs[j].score < pulled - 1e-12 {
+                    recs[j].score = pulled;
+                    changed = true;
                 }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for i in 0..recs.len() {
+        if recs[i].score <= 0.0 {
+            continue;
+        }
+        for &j in &needs_ix[i] {
+            let reason = Reason::PrerequisiteOf {
+                scenario: recs[i].scenario.clone(),
+            };
+            if !recs[j].reasons.contains(&reason) {
+                recs[j].reasons.push(reason);
             }
         }
     }
@@ -464,31 +482,41 @@ pub fn recommend(
             .total_cmp(&a.score)
             .then(a.scenario.cmp(&b.scenario))
     });
-    let recs = prerequisites_first(kb, recs);
+    let recs = prerequisites_first(recs);
     assign_stages(kb, profile, size, recs)
 }
 
 /// Stable topological order: a scenario never comes before a missing prerequisite.
-fn prerequisites_first(kb: &KnowledgeBase, recs: Vec<Recommendation>) -> Vec<Recommendation> {
-    let present: HashSet<String> = recs.iter().map(|r| r.scenario.clone()).collect();
-    let mut placed: HashSet<String> = HashSet::new();
-    let mut pending = recs;
-    let mut out = Vec::with_capacity(pending.len());
-    while !pending.is_empty() {
-        let pos = pending
-            .iter()
-            .position(|r| {
-                r.needs
-                    .iter()
-                    .all(|p| placed.contains(p) || !present.contains(p))
-            })
-            .unwrap_or(0); // unreachable with an acyclic graph; keeps the loop total
-        let r = pending.remove(pos);
-        placed.insert(r.scenario.clone());
-        out.push(r);
+fn prerequisites_first(recs: Vec<Recommendation>) -> Vec<Recommendation> {
+    let pos: HashMap<&str, usize> = recs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.scenario.as_str(), i))
+        .collect();
+    let needs_ix: Vec<Vec<usize>> = recs
+        .iter()
+        .map(|r| {
+            r.needs
+                .iter()
+                .filter_map(|p| pos.get(p.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    drop(pos);
+    let n = recs.len();
+    let mut placed = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    while order.len() < n {
+        // The first unplaced item (in score order) whose prerequisites are all placed.
+        let next = (0..n)
+            .find(|&i| !placed[i] && needs_ix[i].iter().all(|&j| placed[j]))
+            .or_else(|| (0..n).find(|&i| !placed[i])); // unreachable with an acyclic graph
+        let Some(i) = next else { break };
+        placed[i] = true;
+        order.push(i);
     }
-    let _ = kb;
-    out
+    let mut slots: Vec<Option<Recommendation>> = recs.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// Base stage from the scenario's nature and the firm's size and budget, then pushed after prerequisites.

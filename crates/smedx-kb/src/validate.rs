@@ -726,7 +726,7 @@ pub(crate) fn validate_questionnaire(kb: &KnowledgeBase, errs: &mut Vec<KbError>
                         );
                     }
                     let p = t.points;
-                    if !(p.worse <= p.flat && p.flat <= p.better) || !close(p.better, qq.points) {
+                    if !(p.worse <= p.flat && p.flat <= p.better && close(p.better, qq.points)) {
                         v.err(f, format!("{k}.trend.points"), "points must rise from worse to better and top at the question's points");
                     }
                     if !(0.0..0.5).contains(&t.flat_tolerance) {

@@ -8,6 +8,14 @@ use smedx_core::classify::{Classification, IndustryInfo};
 use smedx_core::kb::KnowledgeBase;
 use smedx_core::size::SizeResult;
 
+/// "甲（乙）" in Chinese, "a (b)" in English.
+fn paren(lang: Lang, a: &str, b: &str) -> String {
+    match lang {
+        Lang::Zh => format!("{a}（{b}）"),
+        Lang::En => format!("{a} ({b})"),
+    }
+}
+
 fn t(lang: Lang, zh: &str, en: &str) -> String {
     match lang {
         Lang::Zh => zh.to_string(),
@@ -134,21 +142,22 @@ pub fn size_block(
     };
     let _ = writeln!(
         o,
-        "{}{}（{sme}）",
+        "{}{}",
         t(lang, "企业规模：", "Size class: "),
-        res.size_class.name().get(lang)
+        paren(lang, res.size_class.name().get(lang), &sme)
     );
+    let inds = res
+        .rule
+        .indicators
+        .iter()
+        .map(|i| i.id())
+        .collect::<Vec<_>>()
+        .join(" + ");
     let _ = writeln!(
         o,
-        "{}{}（{}）",
+        "{}{}",
         t(lang, "划型规则：", "Size rule: "),
-        res.rule.category_name.get(lang),
-        res.rule
-            .indicators
-            .iter()
-            .map(|i| i.id())
-            .collect::<Vec<_>>()
-            .join(" + ")
+        paren(lang, res.rule.category_name.get(lang), &inds)
     );
     for d in &res.rule.dropped {
         let short: Vec<&str> = d.short.iter().map(|i| i.id()).collect();
@@ -178,17 +187,23 @@ pub fn classification(kb: &KnowledgeBase, c: &Classification, lang: Lang) -> Str
     );
     let _ = writeln!(
         o,
-        "{}{}（{}）",
+        "{}{}",
         t(lang, "产品复杂度：", "Product complexity: "),
-        c.complexity.value.name().get(lang),
-        c.complexity.reason.get(lang)
+        paren(
+            lang,
+            c.complexity.value.name().get(lang),
+            c.complexity.reason.get(lang)
+        )
     );
     let _ = writeln!(
         o,
-        "{}{}（{}）",
+        "{}{}",
         t(lang, "产业链位置：", "Chain position: "),
-        c.chain_position.value.name().get(lang),
-        c.chain_position.reason.get(lang)
+        paren(
+            lang,
+            c.chain_position.value.name().get(lang),
+            c.chain_position.reason.get(lang)
+        )
     );
     let _ = writeln!(o, "{}", t(lang, "转型路径：", "Transformation paths:"));
     for p in &c.paths {
