@@ -76,6 +76,16 @@ fn main() {
     let a =
         assessment::parse_answers(&engine.kb.questionnaire, &adoc).expect("valid example answers");
 
+    // Instruction-count mode for callgrind: only the per-profile path, a fixed number of times.
+    if let Ok(k) = std::env::var("SMEDX_BENCH_CALLGRIND") {
+        let k: u64 = k.parse().unwrap_or(1000);
+        for i in 0..k {
+            let prof = generated(&engine, i);
+            black_box(engine.run(&prof, None).expect("runs"));
+        }
+        return;
+    }
+
     // One full assess.
     for _ in 0..2_000 {
         black_box(engine.run(&p, Some(&a)).expect("runs"));
@@ -114,6 +124,42 @@ fn main() {
             "assessment: {:.1} µs",
             t.elapsed().as_secs_f64() / n as f64 * 1e6
         );
+        let mut q = p.clone();
+        q.pain_points = None;
+        let per = |t: Instant| t.elapsed().as_secs_f64() / n as f64 * 1e6;
+        let t = Instant::now();
+        for _ in 0..n {
+            black_box(engine.run(black_box(&q), None).expect("runs"));
+        }
+        println!("run without text or answers: {:.1} µs", per(t));
+        let c = smedx_core::classify::classify(&engine.kb, &q).expect("classifies");
+        let t = Instant::now();
+        for _ in 0..n {
+            black_box(smedx_core::recommend::recommend(
+                &engine.kb,
+                &q,
+                &c,
+                None,
+                &[],
+            ));
+        }
+        println!("recommend only: {:.1} µs", per(t));
+        let recs = smedx_core::recommend::recommend(&engine.kb, &q, &c, None, &[]);
+        let t = Instant::now();
+        for _ in 0..n {
+            black_box(smedx_core::recommend::peers(&engine.kb, &c, &recs, &q));
+        }
+        println!("peers only: {:.1} µs", per(t));
+        let t = Instant::now();
+        for _ in 0..n {
+            black_box(smedx_core::recommend::roadmap(&engine.kb, &recs, None));
+        }
+        println!("roadmap only: {:.1} µs", per(t));
+        let t = Instant::now();
+        for i in 0..n {
+            black_box(generated(&engine, i as u64));
+        }
+        println!("profile generation: {:.1} µs", per(t));
     }
 
     // Batch.

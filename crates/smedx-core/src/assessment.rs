@@ -227,7 +227,7 @@ impl Questionnaire {
 // ---------------------------------------------------------------------------------------------
 
 /// One answer, already checked against its question.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Answer {
     Single(String),
@@ -247,7 +247,7 @@ pub enum Answer {
 }
 
 /// A checked set of answers. Unanswered questions score 0; unrated scenarios count as 0.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Answers {
     pub answers: BTreeMap<String, Answer>,
     pub scenarios: BTreeMap<String, u8>,
@@ -255,7 +255,7 @@ pub struct Answers {
 }
 
 /// A problem in an answers document, naming the question.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnswerError {
     pub question: String,
     pub message: Localized,
@@ -273,7 +273,7 @@ impl std::fmt::Display for AnswerError {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
 pub struct AnswerErrors(pub Vec<AnswerError>);
 
@@ -634,7 +634,7 @@ fn parse_one(q: &Question, v: &Value, e: &mut Errs) -> Option<Answer> {
 // Scoring
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TrendDirection {
     Worse,
@@ -643,7 +643,7 @@ pub enum TrendDirection {
 }
 
 /// The score of one question, with the value derived from the figures where there is one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuestionScore {
     pub question: String,
     pub points: f64,
@@ -659,7 +659,7 @@ pub struct QuestionScore {
     pub direction: Option<TrendDirection>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DimensionScore {
     pub dimension: String,
     pub points: f64,
@@ -667,7 +667,7 @@ pub struct DimensionScore {
 }
 
 /// One condition of a level rule and how far the firm is from it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Condition {
     Score {
@@ -700,7 +700,7 @@ impl Condition {
 }
 
 /// A scenario-level step that helps close the gap.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioStep {
     pub scenario: String,
     pub constrained: bool,
@@ -711,13 +711,13 @@ pub struct ScenarioStep {
 }
 
 /// Points still available in a question.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PointsAvailable {
     pub question: String,
     pub available: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Gap {
     pub target: u8,
     pub conditions: Vec<Condition>,
@@ -728,7 +728,7 @@ pub struct Gap {
     pub points: Vec<PointsAvailable>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assessment {
     pub score: f64,
     /// 0 = below level 1 (未达一级), 1–4 = 一级–四级.
@@ -829,15 +829,17 @@ fn trend(spec: &TrendSpec, before: f64, after: f64, s: &mut QuestionScore) {
     };
 }
 
-/// Security answers this weak mean "no real protection": nothing beyond at most one measure in each.
-fn security_weak(q: &Questionnaire, a: &Answers) -> bool {
+/// Security counts as weak when the firm answered the security questions and has at most one
+/// measure in each (the report: 41% of SMEs have no protection at all). Unanswered means unknown.
+fn security_weak(_q: &Questionnaire, a: &Answers) -> bool {
     let count = |id: &str| match a.answers.get(id) {
-        Some(Answer::Multi(v)) => v.len(),
-        _ => 0,
+        Some(Answer::Multi(v)) => Some(v.len()),
+        _ => None,
     };
-    let has_questions =
-        q.question("network_security").is_some() || q.question("data_security").is_some();
-    has_questions && count("network_security") + count("data_security") <= 2
+    match (count("network_security"), count("data_security")) {
+        (None, None) => false,
+        (n, d) => n.unwrap_or(0) <= 1 && d.unwrap_or(0) <= 1,
+    }
 }
 
 /// Scores answers: total, dimensions, level by the combined rule, and the gap to the next level.

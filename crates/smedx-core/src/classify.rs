@@ -1,7 +1,7 @@
 //! Classification of a profile: size class, sub-sector and group, product complexity and chain
 //! position (given or inferred, with the reason), and the transformation paths that apply.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::industry::{self, OTHER_GROUP};
 use crate::kb::{ChainPosition, Complexity, KnowledgeBase, SizeClass};
@@ -9,7 +9,7 @@ use crate::lang::{Lang, Localized};
 use crate::profile::{self, IndustryInput, Profile};
 use crate::size::{self, Measures, SizeError, SizeResult};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndustryInfo {
     /// Canonical code (`C3670`), or null when a sub-sector id was given.
     pub code: Option<String>,
@@ -17,7 +17,7 @@ pub struct IndustryInfo {
 }
 
 /// Where an inferred value came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     Given,
@@ -26,14 +26,14 @@ pub enum Basis {
     Complexity,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inferred<T> {
     pub value: T,
     pub basis: Basis,
     pub reason: Localized,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Classification {
     pub industry: IndustryInfo,
     pub sector: Option<String>,
@@ -51,7 +51,7 @@ impl Classification {
 }
 
 /// One applicable transformation path with the sub-mode that fits and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PathMatch {
     pub id: String,
     pub mode: String,
@@ -61,7 +61,7 @@ pub struct PathMatch {
 }
 
 /// A reason for a path, checkable against the profile.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PathReason {
     SuppliesChainLeader,

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use smedx_text::Tokenizer;
 
 use crate::kb::{Case, KnowledgeBase, SizeClass};
@@ -18,14 +18,14 @@ use crate::profile::{IndustryInput, Profile};
 use crate::recommend::{self, ScenarioIndex};
 use crate::{industry, kb::Sector};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     pub k: usize,
     pub hit: f64,
     pub recall: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseResult {
     pub case: String,
     pub actual: Vec<String>,
@@ -34,7 +34,7 @@ pub struct CaseResult {
     pub first_hit: Option<usize>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
     pub cases: usize,
     pub language: Lang,
@@ -73,6 +73,7 @@ pub fn case_profile(kb: &KnowledgeBase, c: &Case, lang: Lang) -> Option<Profile>
 /// The knowledge base as it would be without this case.
 fn without_case(kb: &KnowledgeBase, c: &Case) -> KnowledgeBase {
     let mut k = kb.clone();
+    k.reset_derived();
     k.cases.retain(|x| x.id != c.id);
     if let Some(sid) = &c.sector {
         let others: Vec<&Case> = k

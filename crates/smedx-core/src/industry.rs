@@ -1,7 +1,7 @@
 //! GB/T 4754-2017 industry codes: parsing, and resolution to sub-sector, broad group and the size
 //! category of the 2017 statistical standard. Longest prefix wins.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::kb::{KnowledgeBase, SizeCategory};
 use crate::lang::Localized;
@@ -10,7 +10,7 @@ use crate::lang::Localized;
 pub const OTHER_GROUP: &str = "other";
 
 /// A normalised GB/T 4754-2017 code: the section letter and 2–4 digits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndustryCode {
     pub section: String,
     pub digits: String,
@@ -128,7 +128,7 @@ pub fn parse_code(kb: &KnowledgeBase, input: &str) -> Result<IndustryCode, Indus
 }
 
 /// Where a code sits in the project's model.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndustryPlacement {
     pub sector: Option<String>,
     pub group: String,

@@ -437,11 +437,75 @@ pub struct KnowledgeBase {
     pub synonyms: Vec<SynonymGroup>,
     pub questionnaire: crate::assessment::Questionnaire,
     pub rules: crate::rules::Rules,
+    /// Lookups derived from the data on first use (never serialised; reset after editing a clone).
+    #[serde(skip)]
+    pub derived: std::sync::OnceLock<Derived>,
+}
+
+/// Precomputed lookups for the per-request engine paths.
+#[derive(Debug, Clone, Default)]
+pub struct Derived {
+    /// Scenario id → position in `scenarios`.
+    pub scenario_ix: rustc_hash::FxHashMap<String, usize>,
+    /// The domain id of each scenario, by position.
+    pub scenario_domain: Vec<String>,
+    /// Sector id → scenario id → ids of the sector's cases that implemented the scenario.
+    pub sector_cases: HashMap<String, HashMap<String, Vec<String>>>,
+    /// For each case (by position), the positions of its scenarios.
+    pub case_scenarios: Vec<Vec<usize>>,
 }
 
 impl KnowledgeBase {
+    pub fn derived(&self) -> &Derived {
+        self.derived.get_or_init(|| {
+            let scenario_ix = self
+                .scenarios
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.id.clone(), i))
+                .collect();
+            let mut sector_cases: HashMap<String, HashMap<String, Vec<String>>> = HashMap::new();
+            for c in &self.cases {
+                if let Some(sec) = &c.sector {
+                    for s in &c.scenarios {
+                        sector_cases
+                            .entry(sec.clone())
+                            .or_default()
+                            .entry(s.clone())
+                            .or_default()
+                            .push(c.id.clone());
+                    }
+                }
+            }
+            let case_scenarios = self
+                .cases
+                .iter()
+                .map(|c| {
+                    c.scenarios
+                        .iter()
+                        .filter_map(|s| self.scenarios.iter().position(|x| &x.id == s))
+                        .collect()
+                })
+                .collect();
+            Derived {
+                case_scenarios,
+                scenario_domain: self.scenarios.iter().map(|s| s.domain.clone()).collect(),
+                scenario_ix,
+                sector_cases,
+            }
+        })
+    }
+
+    /// Forgets derived lookups (after changing a clone of the data).
+    pub fn reset_derived(&mut self) {
+        self.derived = std::sync::OnceLock::new();
+    }
+
     pub fn scenario(&self, id: &str) -> Option<&Scenario> {
-        self.scenarios.iter().find(|s| s.id == id)
+        match self.derived.get() {
+            Some(d) => d.scenario_ix.get(id).map(|&i| &self.scenarios[i]),
+            None => self.scenarios.iter().find(|s| s.id == id),
+        }
     }
     pub fn scenario_index(&self, id: &str) -> Option<usize> {
         self.scenarios.iter().position(|s| s.id == id)

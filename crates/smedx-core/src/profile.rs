@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
 
 use crate::industry::{self, IndustryCode, IndustryError};
 use crate::kb::{ChainPosition, Complexity, Indicator, KnowledgeBase, SizeCategory};
@@ -104,7 +104,7 @@ impl<'de> Deserialize<'de> for Value {
 }
 
 /// What the `industry` field named: a GB/T 4754 code or one of the ten sub-sector ids.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum IndustryInput {
     Code { code: IndustryCode },
@@ -112,7 +112,7 @@ pub enum IndustryInput {
 }
 
 /// A validated profile. Money in yuan.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Profile {
     pub name: Option<String>,
     pub industry: Option<IndustryInput>,
@@ -130,7 +130,7 @@ pub struct Profile {
 }
 
 /// One problem in a profile, naming the field.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldError {
     pub field: String,
     pub message: Localized,
@@ -149,7 +149,7 @@ impl fmt::Display for FieldError {
 }
 
 /// All problems found in a profile.
-#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub struct ProfileErrors(pub Vec<FieldError>);
 
 impl fmt::Display for ProfileErrors {
@@ -277,7 +277,8 @@ pub fn validate(kb: &KnowledgeBase, doc: &Value) -> Result<Profile, ProfileError
     };
     let mut p = Profile::default();
     for (k, v) in map {
-        if matches!(v, Value::Null) {
+        // A null is the same as leaving the field out, but an unknown name is still a mistake.
+        if matches!(v, Value::Null) && FIELDS.contains(&k.as_str()) {
             continue;
         }
         match k.as_str() {
@@ -374,7 +375,8 @@ pub fn validate(kb: &KnowledgeBase, doc: &Value) -> Result<Profile, ProfileError
         }
     }
     // Required fields, and the indicators the size rule of this industry needs.
-    if !map.contains_key("industry") {
+    let present = |k: &str| map.get(k).is_some_and(|v| !matches!(v, Value::Null));
+    if !present("industry") {
         c.push(
             "industry",
             "缺少行业（GB/T 4754 代码或细分行业编号，如 C3670 或 metal）".into(),
@@ -387,9 +389,9 @@ pub fn validate(kb: &KnowledgeBase, doc: &Value) -> Result<Profile, ProfileError
     {
         for i in &cat.indicators {
             let (present, name_zh) = match i {
-                Indicator::Employees => (map.contains_key("employees"), "从业人员数"),
-                Indicator::Revenue => (map.contains_key("revenue"), "营业收入（元）"),
-                Indicator::Assets => (map.contains_key("assets"), "资产总额（元）"),
+                Indicator::Employees => (present("employees"), "从业人员数"),
+                Indicator::Revenue => (present("revenue"), "营业收入（元）"),
+                Indicator::Assets => (present("assets"), "资产总额（元）"),
             };
             if !present {
                 c.push(

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use smedx_text::{Field, Index, Tokenizer};
 
 use crate::assessment::{self, Answers, Assessment};
@@ -22,7 +22,7 @@ pub struct ScenarioIndex {
 }
 
 /// A scenario matched by the free text, with the user's words that matched.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PainHit {
     pub scenario: String,
     /// 0–1 relevance.
@@ -99,12 +99,10 @@ impl ScenarioIndex {
     /// Matches free text to scenarios. Empty or unknown text gives no hits, never an error.
     pub fn search(&self, kb: &KnowledgeBase, text: &str) -> Vec<PainHit> {
         let rules = &kb.rules.pain;
-        let hits = self.index.search(&self.tokenizer, text);
-        let Some(top) = hits.first().map(|h| h.score) else {
-            return Vec::new();
-        };
+        let hits = self
+            .index
+            .search_above(&self.tokenizer, text, rules.floor as f32);
         hits.into_iter()
-            .filter(|h| h.score >= top * rules.floor as f32)
             .filter_map(|h| {
                 let s = kb.scenarios.get(h.doc)?;
                 let x = f64::from(h.score);
@@ -119,7 +117,7 @@ impl ScenarioIndex {
 }
 
 /// A reason for a recommendation; every one can be checked against the profile or the answers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reason {
     SectorTypical { sector: String, cases: Vec<String> },
@@ -139,7 +137,7 @@ pub enum Reason {
     CostObstacle { obstacle: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recommendation {
     pub scenario: String,
     pub score: f64,
@@ -150,14 +148,14 @@ pub struct Recommendation {
 }
 
 /// The effect of a stage on an indicator scenario of the official assessment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LevelEffect {
     pub indicator: String,
     pub from: u8,
     pub to: u8,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stage {
     pub stage: u8,
     /// Months from now: [start, end].
@@ -168,14 +166,14 @@ pub struct Stage {
     pub level_effects: Vec<LevelEffect>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PeerCase {
     pub case: String,
     pub similarity: f64,
     pub shared: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub classification: Classification,
     pub assessment: Option<Assessment>,
@@ -253,6 +251,7 @@ pub fn recommend(
 ) -> Vec<Recommendation> {
     let r = &kb.rules;
     let w = &r.weights;
+    let derived = kb.derived();
     let size = c.size_class();
     let adopted: HashSet<&str> = profile.adopted.iter().map(String::as_str).collect();
     let sector = c.sector.as_deref().and_then(|s| kb.sector(s));
@@ -294,26 +293,81 @@ pub fn recommend(
             .cloned()
     });
 
-    let mut recs: Vec<Recommendation> = Vec::new();
-    for s in &kb.scenarios {
-        if adopted.contains(s.id.as_str()) {
+    // Per-request signals indexed by scenario position, so the loop below compares no strings.
+    let n = kb.scenarios.len();
+    let ix = |id: &str| derived.scenario_ix.get(id).copied();
+    let mut sector_rank: Vec<Option<usize>> = vec![None; n];
+    if let Some(sec) = sector {
+        for (rank, id) in sec.scenarios.iter().enumerate() {
+            if let Some(i) = ix(id) {
+                sector_rank[i].get_or_insert(rank);
+            }
+        }
+    }
+    let in_domains = |list: &[String]| -> Vec<bool> {
+        derived
+            .scenario_domain
+            .iter()
+            .map(|d| list.iter().any(|x| x == d))
+            .collect()
+    };
+    let pos_mask = in_domains(pos_domains);
+    let focus_mask = group.map(|g| in_domains(&g.focus_domains));
+    let survey_masks: Vec<(f64, Vec<bool>)> = group
+        .map(|g| {
+            g.survey
+                .iter()
+                .map(|sv| (sv.share, in_domains(&sv.domains)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut common = vec![false; n];
+    for id in &r.common_first.scenarios {
+        if let Some(i) = ix(id) {
+            common[i] = true;
+        }
+    }
+    let mut pain_of: Vec<Option<&PainHit>> = vec![None; n];
+    for h in pain {
+        if let Some(i) = ix(&h.scenario) {
+            pain_of[i].get_or_insert(h);
+        }
+    }
+    let mut path_of: Vec<Option<(&str, bool)>> = vec![None; n];
+    for p in &c.paths {
+        if let Some(list) = r.path_scenarios.get(&p.mode) {
+            for id in list {
+                if let Some(i) = ix(id) {
+                    path_of[i].get_or_insert((p.mode.as_str(), p.primary));
+                }
+            }
+        }
+    }
+    let mut adopted_mask = vec![false; n];
+    for id in &adopted {
+        if let Some(i) = ix(id) {
+            adopted_mask[i] = true;
+        }
+    }
+
+    let mut recs: Vec<Recommendation> = Vec::with_capacity(n);
+    for (si, s) in kb.scenarios.iter().enumerate() {
+        if adopted_mask[si] {
             continue;
         }
         let mut score = 0.0;
         let mut reasons = Vec::new();
         if let Some(sec) = sector
-            && let Some(rank) = sec.scenarios.iter().position(|x| x == &s.id)
+            && let Some(rank) = sector_rank[si]
         {
             score +=
                 (w.sector_typical - w.sector_rank_decay * rank as f64).max(w.sector_typical / 3.0);
-            let cases = kb
-                .cases
-                .iter()
-                .filter(|k| {
-                    k.sector.as_deref() == Some(sec.id.as_str()) && k.scenarios.contains(&s.id)
-                })
-                .map(|k| k.id.clone())
-                .collect();
+            let cases = derived
+                .sector_cases
+                .get(sec.id.as_str())
+                .and_then(|m| m.get(s.id.as_str()))
+                .cloned()
+                .unwrap_or_default();
             reasons.push(Reason::SectorTypical {
                 sector: sec.id.clone(),
                 cases,
@@ -322,12 +376,14 @@ pub fn recommend(
         if let Some(g) = group {
             let mut share: Option<f64> = None;
             let mut add = 0.0;
-            if g.focus_domains.contains(&s.domain) {
+            if focus_mask.as_ref().is_some_and(|m| m[si]) {
                 add += w.group_focus;
             }
-            for sv in g.survey.iter().filter(|sv| sv.domains.contains(&s.domain)) {
-                add += w.group_survey * sv.share;
-                share = Some(share.map_or(sv.share, |x: f64| x.max(sv.share)));
+            for (sh, mask) in &survey_masks {
+                if mask[si] {
+                    add += w.group_survey * sh;
+                    share = Some(share.map_or(*sh, |x: f64| x.max(*sh)));
+                }
             }
             if add > 0.0 {
                 score += add;
@@ -337,33 +393,27 @@ pub fn recommend(
                 });
             }
         }
-        if pos_domains.contains(&s.domain) {
+        if pos_mask[si] {
             score += w.chain_position;
             reasons.push(Reason::ChainPosition {
                 position: c.chain_position.value,
             });
         }
-        if r.common_first.scenarios.contains(&s.id) {
+        if common[si] {
             score += w.common_first;
             reasons.push(Reason::CommonFirst);
         }
-        if let Some(h) = pain.iter().find(|h| h.scenario == s.id) {
+        if let Some(h) = pain_of[si] {
             score += w.pain_point * h.relevance;
             reasons.push(Reason::PainPoint {
                 matched: h.matched.clone(),
             });
         }
-        for p in &c.paths {
-            if r.path_scenarios
-                .get(&p.mode)
-                .is_some_and(|v| v.contains(&s.id))
-            {
-                score += w.path_fit * if p.primary { 1.0 } else { 0.6 };
-                reasons.push(Reason::PathFit {
-                    path: p.mode.clone(),
-                });
-                break;
-            }
+        if let Some((mode, primary)) = path_of[si] {
+            score += w.path_fit * if primary { 1.0 } else { 0.6 };
+            reasons.push(Reason::PathFit {
+                path: mode.to_string(),
+            });
         }
         if a.is_some() {
             if let Some((ind, from, to)) = gap_via.get(s.id.as_str()) {
@@ -429,21 +479,7 @@ pub fn recommend(
 
     // Prerequisites are pulled forward: a prerequisite scores at least just below its dependant.
     // Work on indices: this runs on every request.
-    let pos: HashMap<&str, usize> = recs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.scenario.as_str(), i))
-        .collect();
-    let needs_ix: Vec<Vec<usize>> = recs
-        .iter()
-        .map(|r| {
-            r.needs
-                .iter()
-                .filter_map(|p| pos.get(p.as_str()).copied())
-                .collect()
-        })
-        .collect();
-    drop(pos);
+    let needs_ix = needs_positions(kb, &recs);
     // The prerequisite graph is acyclic, so as many passes as scenarios always settle it.
     for _ in 0..recs.len() {
         let mut changed = false;
@@ -482,27 +518,33 @@ pub fn recommend(
             .total_cmp(&a.score)
             .then(a.scenario.cmp(&b.scenario))
     });
-    let recs = prerequisites_first(recs);
+    let recs = prerequisites_first(kb, recs);
     assign_stages(kb, profile, size, recs)
 }
 
 /// Stable topological order: a scenario never comes before a missing prerequisite.
-fn prerequisites_first(recs: Vec<Recommendation>) -> Vec<Recommendation> {
-    let pos: HashMap<&str, usize> = recs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.scenario.as_str(), i))
-        .collect();
-    let needs_ix: Vec<Vec<usize>> = recs
-        .iter()
+/// For each recommendation, the positions (in `recs`) of its missing prerequisites.
+fn needs_positions(kb: &KnowledgeBase, recs: &[Recommendation]) -> Vec<Vec<usize>> {
+    let d = kb.derived();
+    let mut rec_of = vec![usize::MAX; kb.scenarios.len()];
+    for (i, r) in recs.iter().enumerate() {
+        if let Some(&k) = d.scenario_ix.get(r.scenario.as_str()) {
+            rec_of[k] = i;
+        }
+    }
+    recs.iter()
         .map(|r| {
             r.needs
                 .iter()
-                .filter_map(|p| pos.get(p.as_str()).copied())
+                .filter_map(|p| d.scenario_ix.get(p.as_str()).map(|&k| rec_of[k]))
+                .filter(|&i| i != usize::MAX)
                 .collect()
         })
-        .collect();
-    drop(pos);
+        .collect()
+}
+
+fn prerequisites_first(kb: &KnowledgeBase, recs: Vec<Recommendation>) -> Vec<Recommendation> {
+    let needs_ix = needs_positions(kb, &recs);
     let n = recs.len();
     let mut placed = vec![false; n];
     let mut order = Vec::with_capacity(n);
@@ -551,19 +593,21 @@ fn assign_stages(
     mut recs: Vec<Recommendation>,
 ) -> Vec<Recommendation> {
     // recs are in prerequisite order, so every prerequisite's stage is known before its dependants'.
-    let mut stage_of: BTreeMap<String, u8> = BTreeMap::new();
-    for r in &mut recs {
-        let Some(s) = kb.scenario(&r.scenario) else {
-            continue;
-        };
-        let mut st = base_stage(kb, s, size, profile.budget);
-        for p in &r.needs {
-            if let Some(ps) = stage_of.get(p) {
+    let needs_ix = needs_positions(kb, &recs);
+    let mut stages: Vec<u8> = Vec::with_capacity(recs.len());
+    for (i, r) in recs.iter().enumerate() {
+        let mut st = kb
+            .scenario(&r.scenario)
+            .map_or(3, |s| base_stage(kb, s, size, profile.budget));
+        for &j in &needs_ix[i] {
+            if let Some(ps) = stages.get(j) {
                 st = st.max((ps + 1).min(3));
             }
         }
+        stages.push(st);
+    }
+    for (r, st) in recs.iter_mut().zip(stages) {
         r.stage = st;
-        stage_of.insert(r.scenario.clone(), st);
     }
     recs
 }
@@ -652,11 +696,19 @@ pub fn peers(
     recs: &[Recommendation],
     p: &Profile,
 ) -> Vec<PeerCase> {
-    let top: Vec<&str> = recs.iter().take(8).map(|r| r.scenario.as_str()).collect();
-    let mut out: Vec<PeerCase> = kb
+    // Scores first, allocate only for the five that are returned.
+    let d = kb.derived();
+    let mut in_top = vec![false; kb.scenarios.len()];
+    for r in recs.iter().take(8) {
+        if let Some(&i) = d.scenario_ix.get(r.scenario.as_str()) {
+            in_top[i] = true;
+        }
+    }
+    let mut scored: Vec<(f64, usize)> = kb
         .cases
         .iter()
-        .map(|k| {
+        .enumerate()
+        .map(|(ci, k)| {
             let mut sim = 0.0;
             if k.sector.is_some() && k.sector == c.sector {
                 sim += 3.0;
@@ -675,26 +727,30 @@ pub fn peers(
             {
                 sim += 0.3;
             }
-            let shared: Vec<String> = k
-                .scenarios
-                .iter()
-                .filter(|s| top.contains(&s.as_str()))
-                .cloned()
-                .collect();
-            sim += 0.8 * shared.len() as f64;
+            let shared = d.case_scenarios[ci].iter().filter(|&&i| in_top[i]).count();
+            sim += 0.8 * shared as f64;
+            ((sim * 100.0).round() / 100.0, ci)
+        })
+        .filter(|(sim, _)| *sim > 0.0)
+        .collect();
+    scored.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then_with(|| kb.cases[a.1].id.cmp(&kb.cases[b.1].id))
+    });
+    scored
+        .into_iter()
+        .take(5)
+        .map(|(sim, ci)| {
+            let k = &kb.cases[ci];
             PeerCase {
                 case: k.id.clone(),
-                similarity: (sim * 100.0).round() / 100.0,
-                shared,
+                similarity: sim,
+                shared: d.case_scenarios[ci]
+                    .iter()
+                    .filter(|&&i| in_top[i])
+                    .map(|&i| kb.scenarios[i].id.clone())
+                    .collect(),
             }
         })
-        .filter(|pc| pc.similarity > 0.0)
-        .collect();
-    out.sort_by(|a, b| {
-        b.similarity
-            .total_cmp(&a.similarity)
-            .then(a.case.cmp(&b.case))
-    });
-    out.truncate(5);
-    out
+        .collect()
 }

@@ -4,13 +4,13 @@
 //! bound it meets (≥), and micro otherwise. A missing indicator that the industry's rule needs is an
 //! error naming it; it is never read as zero.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::kb::{Bounds, Indicator, SizeCategory, SizeClass};
 use crate::lang::Localized;
 
 /// Indicator values in the standard's units: persons, and 万元 (CNY 10,000) for money.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Measures {
     pub employees: Option<f64>,
     pub revenue_wan: Option<f64>,
@@ -75,7 +75,7 @@ impl SizeError {
 }
 
 /// How the size class was decided, for display and for `classify --json`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SizeRule {
     pub category: String,
     pub category_name: Localized,
@@ -86,13 +86,13 @@ pub struct SizeRule {
     pub dropped: Vec<DroppedTier>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DroppedTier {
     pub tier: SizeClass,
     pub short: Vec<Indicator>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SizeResult {
     pub size_class: SizeClass,
     pub is_sme: bool,

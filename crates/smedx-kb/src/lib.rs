@@ -239,6 +239,7 @@ pub fn load(source: &KbSource) -> Result<KnowledgeBase, KbErrors> {
         synonyms: synonyms.synonym,
         questionnaire,
         rules,
+        derived: Default::default(),
     };
     let problems = validate(&kb);
     if problems.is_empty() {

@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use jieba_rs::Jieba;
 use rust_stemmers::{Algorithm, Stemmer};
 
@@ -222,6 +224,10 @@ impl Tokenizer {
             if ZH_STOP.contains(&w) {
                 continue;
             }
+            // A lone character carries little meaning ("上", "好") unless a synonym group names it (料).
+            if w.chars().count() == 1 && !self.synonyms.contains_key(w) {
+                continue;
+            }
             out.push(Token {
                 term: self.fold(w.to_string()),
                 surface: w.to_string(),
@@ -287,7 +293,7 @@ pub struct Field<'a> {
 
 /// BM25 over a fixed set of documents.
 pub struct Index {
-    postings: HashMap<String, Vec<(u32, f32)>>,
+    postings: FxHashMap<String, Vec<(u32, f32)>>,
     doc_len: Vec<f32>,
     avg_len: f32,
     k1: f32,
@@ -307,7 +313,7 @@ pub struct Hit {
 impl Index {
     /// Builds the index; `docs[i]` is the list of fields of document `i`.
     pub fn build(tokenizer: &Tokenizer, docs: &[Vec<Field<'_>>]) -> Self {
-        let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
+        let mut postings: FxHashMap<String, Vec<(u32, f32)>> = FxHashMap::default();
         let mut doc_len = Vec::with_capacity(docs.len());
         for (d, fields) in docs.iter().enumerate() {
             let mut tf: HashMap<String, f32> = HashMap::new();
@@ -350,15 +356,23 @@ impl Index {
 
     /// Scores every document against the query; returns the matching ones, best first.
     pub fn search(&self, tokenizer: &Tokenizer, query: &str) -> Vec<Hit> {
+        self.search_above(tokenizer, query, 0.0)
+    }
+
+    /// Like [`Index::search`], keeping only hits scoring at least `floor` × the best hit.
+    pub fn search_above(&self, tokenizer: &Tokenizer, query: &str, floor: f32) -> Vec<Hit> {
         let n = self.doc_len.len();
         if n == 0 {
             return Vec::new();
         }
+        let toks = tokenizer.tokens(query);
         let mut scores = vec![0.0f32; n];
-        let mut matched: Vec<Vec<(usize, String, bool)>> = vec![Vec::new(); n];
-        let mut seen: HashMap<String, ()> = HashMap::new();
-        for (pos, t) in tokenizer.tokens(query).into_iter().enumerate() {
-            if seen.insert(t.term.clone(), ()).is_some() {
+        // Positions of the query tokens that matched each document; surfaces are copied only
+        // for the hits that are returned.
+        let mut matched: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+        for (pos, t) in toks.iter().enumerate() {
+            if !seen.insert(t.term.as_str()) {
                 continue;
             }
             let Some(post) = self.postings.get(&t.term) else {
@@ -371,17 +385,27 @@ impl Index {
                 let norm = tf * (self.k1 + 1.0)
                     / (tf + self.k1 * (1.0 - self.b + self.b * dl / self.avg_len));
                 scores[d as usize] += idf * norm * t.weight;
-                matched[d as usize].push((pos, t.surface.clone(), t.weight >= 1.0));
+                matched[d as usize].push(pos as u32);
             }
         }
+        let best = scores.iter().copied().fold(0.0f32, f32::max);
+        let cut = (best * floor).max(f32::MIN_POSITIVE);
         let mut hits: Vec<Hit> = scores
             .iter()
             .enumerate()
-            .filter(|(_, s)| **s > 0.0)
+            .filter(|(_, s)| **s >= cut && **s > 0.0)
             .map(|(d, s)| Hit {
                 doc: d,
                 score: *s,
-                matched: clean_matches(std::mem::take(&mut matched[d])),
+                matched: clean_matches(
+                    matched[d]
+                        .iter()
+                        .map(|&p| {
+                            let t = &toks[p as usize];
+                            (p as usize, t.surface.clone(), t.weight >= 1.0)
+                        })
+                        .collect(),
+                ),
             })
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc)));

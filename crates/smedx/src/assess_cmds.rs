@@ -70,7 +70,7 @@ pub fn assess(
     if ctx.json {
         return print_json(ctx, &engine.kb, &report, top);
     }
-    print!(
+    out!(
         "{}",
         human(&engine.kb, &report, p.name.as_deref(), ctx.lang, top)
     );
@@ -122,7 +122,7 @@ fn print_json(ctx: &Ctx, kb: &KnowledgeBase, r: &Report, top: usize) -> Result<(
         "roadmap": r.roadmap,
         "peer_cases": r.peer_cases,
     });
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(&out).map_err(|e| CliError::Failed(e.into()))?
     );
@@ -224,7 +224,13 @@ pub fn human(kb: &KnowledgeBase, r: &Report, name: Option<&str>, l: Lang, top: u
             let _ = writeln!(o, "\n{}", t(l, "【障碍与建议】", "[Obstacles and advice]"));
             for ob in &a.obstacles {
                 if let Some(x) = kb.obstacle(ob) {
-                    let _ = writeln!(o, "  · {}：{}", x.name.get(l), x.advice.get(l));
+                    let _ = writeln!(
+                        o,
+                        "  · {}{}{}",
+                        x.name.get(l),
+                        t(l, "：", ": "),
+                        x.advice.get(l)
+                    );
                 }
             }
         }
@@ -310,7 +316,13 @@ pub fn human(kb: &KnowledgeBase, r: &Report, name: Option<&str>, l: Lang, top: u
         let _ = writeln!(o, "\n{}", t(l, "【同行案例】", "[Peer cases]"));
         for pc in &r.peer_cases {
             if let Some(c) = kb.case(&pc.case) {
-                let _ = writeln!(o, "  · {}：{}", c.company.get(l), c.did.get(l));
+                let _ = writeln!(
+                    o,
+                    "  · {}{}{}",
+                    c.company.get(l),
+                    t(l, "：", ": "),
+                    c.did.get(l)
+                );
                 if let Some(res) = &c.result {
                     let _ = writeln!(o, "    {}{}", t(l, "成效：", "result: "), res.get(l));
                 }
@@ -325,7 +337,7 @@ pub fn questionnaire(ctx: &Ctx) -> Result<(), CliError> {
     let q = &kb.questionnaire;
     if ctx.json {
         let s = serde_json::to_string_pretty(q).map_err(|e| CliError::Failed(e.into()))?;
-        println!("{s}");
+        outln!("{s}");
         return Ok(());
     }
     let l = ctx.lang;
@@ -452,7 +464,7 @@ pub fn questionnaire(ctx: &Ctx) -> Result<(), CliError> {
             "Answers file format: see examples/answers.toml"
         )
     );
-    print!("{o}");
+    out!("{o}");
     Ok(())
 }
 
@@ -462,11 +474,11 @@ pub fn eval_cases(ctx: &Ctx) -> Result<(), CliError> {
     let rep = eval::evaluate(&kb, tok, &[1, 3, 5, 10], ctx.lang);
     if ctx.json {
         let s = serde_json::to_string_pretty(&rep).map_err(|e| CliError::Failed(e.into()))?;
-        println!("{s}");
+        outln!("{s}");
         return Ok(());
     }
     let l = ctx.lang;
-    println!(
+    outln!(
         "{}",
         t(
             l,
@@ -480,17 +492,23 @@ pub fn eval_cases(ctx: &Ctx) -> Result<(), CliError> {
             )
         )
     );
-    println!(
+    outln!(
         "| k  | smedx hit@k | smedx recall@k | random hit@k | random recall@k | most-common hit@k | most-common recall@k |"
     );
-    println!(
+    outln!(
         "|----|-------------|----------------|--------------|-----------------|-------------------|----------------------|"
     );
     for i in 0..rep.smedx.len() {
         let (s, r, m) = (&rep.smedx[i], &rep.random[i], &rep.most_common[i]);
-        println!(
+        outln!(
             "| {:<2} | {:>11.3} | {:>14.3} | {:>12.3} | {:>15.3} | {:>17.3} | {:>20.3} |",
-            s.k, s.hit, s.recall, r.hit, r.recall, m.hit, m.recall
+            s.k,
+            s.hit,
+            s.recall,
+            r.hit,
+            r.recall,
+            m.hit,
+            m.recall
         );
     }
     let misses: Vec<&str> = rep
@@ -500,7 +518,7 @@ pub fn eval_cases(ctx: &Ctx) -> Result<(), CliError> {
         .map(|r| r.case.as_str())
         .collect();
     if !misses.is_empty() {
-        println!(
+        outln!(
             "{}{}",
             t(l, "前 5 未命中：", "not found in the top 5: "),
             misses.join(", ")

@@ -37,7 +37,7 @@ impl Ctx {
 
     fn print_json<T: Serialize>(&self, v: &T) -> Result<(), CliError> {
         let s = serde_json::to_string_pretty(v).map_err(|e| CliError::Failed(e.into()))?;
-        println!("{s}");
+        outln!("{s}");
         Ok(())
     }
 }
@@ -85,9 +85,9 @@ pub fn kb_check(ctx: &Ctx) -> Result<(), CliError> {
         Some(d) => d.display().to_string(),
         None => ctx.t("内置知识库", "built-in knowledge base"),
     };
-    println!("{} {src}", ctx.t("✓ 校验通过：", "✓ valid:"));
+    outln!("{} {src}", ctx.t("✓ 校验通过：", "✓ valid:"));
     for (k, v) in counts {
-        println!("  {k:<20} {v:>5}");
+        outln!("  {k:<20} {v:>5}");
     }
     Ok(())
 }
@@ -186,12 +186,12 @@ pub fn kb_list(ctx: &Ctx, kind: ListKind) -> Result<(), CliError> {
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     for (id, name, extra) in &rows {
         if extra.is_empty() {
-            println!("{id:<w$}  {name}");
+            outln!("{id:<w$}  {name}");
         } else {
-            println!("{id:<w$}  {name}  ({extra})");
+            outln!("{id:<w$}  {name}  ({extra})");
         }
     }
-    println!("{} {}", rows.len(), ctx.t("条", "entries"));
+    outln!("{} {}", rows.len(), ctx.t("条", "entries"));
     Ok(())
 }
 
@@ -263,8 +263,8 @@ pub fn kb_show(ctx: &Ctx, id: &str) -> Result<(), CliError> {
     if ctx.json {
         return ctx.print_json(&json!({ "kind": kind, "entry": value }));
     }
-    println!("# {kind} {id}");
-    print!("{}", render::entry(&kb, &value, ctx.lang));
+    outln!("# {kind} {id}");
+    out!("{}", render::entry(&kb, &value, ctx.lang));
     Ok(())
 }
 
@@ -272,7 +272,7 @@ pub fn kb_export(ctx: &Ctx, dir: &Path) -> Result<(), CliError> {
     let files = smedx_kb::export(dir)
         .map_err(|e| CliError::Failed(anyhow::anyhow!("cannot write to {}: {e}", dir.display())))?;
     for f in &files {
-        println!("{}", f.display());
+        outln!("{}", f.display());
     }
     eprintln!(
         "{}",
@@ -324,7 +324,7 @@ pub fn classify(
             "rule": res.rule,
         }));
     }
-    print!(
+    out!(
         "{}",
         render::size_block(&kb, &info, sector.as_deref(), &group, &res, ctx.lang)
     );
@@ -413,10 +413,10 @@ pub fn profile_check(ctx: &Ctx, file: &Path) -> Result<(), CliError> {
     if ctx.json {
         return ctx.print_json(&json!({ "profile": p, "classification": render::classification_json(&kb, &c, ctx.lang) }));
     }
-    println!("{}", ctx.t("✓ 企业画像有效", "✓ the profile is valid"));
+    outln!("{}", ctx.t("✓ 企业画像有效", "✓ the profile is valid"));
     if let Some(n) = &p.name {
-        println!("{n}");
+        outln!("{n}");
     }
-    print!("{}", render::classification(&kb, &c, ctx.lang));
+    out!("{}", render::classification(&kb, &c, ctx.lang));
     Ok(())
 }

@@ -1,0 +1,3 @@
+//! Integration tests of the knowledge-base loader: broken knowledge bases give located errors.
+
+mod load;
