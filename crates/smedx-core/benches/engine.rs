@@ -11,6 +11,10 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use rayon::prelude::*;
+
+// The same allocator as the `smedx` binary, so the figures match what it does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use smedx_core::assessment;
 use smedx_core::profile::{self, Profile, Value};
 use smedx_core::recommend::Engine;

@@ -1029,7 +1029,7 @@ fn gap_to(
     points.sort_by(|a, b| {
         b.available
             .total_cmp(&a.available)
-            .then(a.question.cmp(&b.question))
+            .then_with(|| a.question.cmp(&b.question))
     });
     points.truncate(5);
     Gap {

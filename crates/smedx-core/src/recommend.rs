@@ -356,7 +356,7 @@ pub fn recommend(
             continue;
         }
         let mut score = 0.0;
-        let mut reasons = Vec::new();
+        let mut reasons = Vec::with_capacity(8);
         if let Some(sec) = sector
             && let Some(rank) = sector_rank[si]
         {
@@ -516,7 +516,7 @@ pub fn recommend(
     recs.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
-            .then(a.scenario.cmp(&b.scenario))
+            .then_with(|| a.scenario.cmp(&b.scenario))
     });
     let recs = prerequisites_first(kb, recs);
     assign_stages(kb, profile, size, recs)

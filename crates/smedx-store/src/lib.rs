@@ -5,7 +5,11 @@
 //! so a handler cannot read another enterprise's data by forgetting a check. Every write runs in a
 //! transaction. Timestamps are Unix seconds (UTC).
 
+pub mod postgres;
 pub mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -218,4 +222,46 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Vec<Assessment>, i64)>;
     /// The enterprise's most recent draft, if any (to resume the wizard).
     async fn latest_draft(&self, enterprise_id: Id) -> Result<Option<Assessment>>;
+}
+
+/// The SQLite file [`open_url`] uses, in the data directory, when no database URL is given.
+pub const DEFAULT_SQLITE_FILE: &str = "smedx.db";
+
+/// Opens the store a database URL names, for the command line and configuration:
+///
+/// * `postgres://…` or `postgresql://…`: [`postgres::PgStore::connect`] (the schema is migrated);
+/// * `sqlite:PATH` or `sqlite://PATH`: the SQLite file at PATH, created when missing; a relative
+///   PATH is taken from `data_dir` (`sqlite:///abs/path` is absolute);
+/// * `sqlite::memory:`: a private in-memory SQLite database (for tests and demos);
+/// * an empty URL: the SQLite file [`DEFAULT_SQLITE_FILE`] in `data_dir`.
+///
+/// Anything else is an error that names only the URL's scheme (a URL may carry a password).
+pub async fn open_url(url: &str, data_dir: &Path) -> Result<Arc<dyn Store>> {
+    let url = url.trim();
+    if url.is_empty() {
+        let store = sqlite::SqliteStore::open(&data_dir.join(DEFAULT_SQLITE_FILE)).await?;
+        return Ok(Arc::new(store));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = postgres::PgStore::connect(url).await?;
+        return Ok(Arc::new(store));
+    }
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        if rest == ":memory:" {
+            return Ok(Arc::new(sqlite::SqliteStore::memory().await?));
+        }
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        if path.is_empty() || path.contains('?') {
+            return Err(StoreError::Database(
+                "a sqlite: database URL takes a file path and no parameters, e.g. sqlite://smedx.db"
+                    .into(),
+            ));
+        }
+        let store = sqlite::SqliteStore::open(&data_dir.join(path)).await?;
+        return Ok(Arc::new(store));
+    }
+    let scheme = url.split_once(':').map_or("(none)", |(scheme, _)| scheme);
+    Err(StoreError::Database(format!(
+        "unsupported database URL scheme {scheme:?}: expected postgres://, postgresql:// or sqlite:"
+    )))
 }

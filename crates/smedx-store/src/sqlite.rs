@@ -311,7 +311,7 @@ impl<T> DbResult<T> for std::result::Result<T, sqlx::Error> {
 
 // ---- rows --------------------------------------------------------------------------------------
 
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -342,14 +342,14 @@ fn enterprise_from_row(row: &SqliteRow) -> Result<Enterprise> {
     })
 }
 
-fn status_str(status: AssessmentStatus) -> &'static str {
+pub(crate) fn status_str(status: AssessmentStatus) -> &'static str {
     match status {
         AssessmentStatus::Draft => "draft",
         AssessmentStatus::Complete => "complete",
     }
 }
 
-fn parse_status(id: Id, s: &str) -> Result<AssessmentStatus> {
+pub(crate) fn parse_status(id: Id, s: &str) -> Result<AssessmentStatus> {
     match s {
         "draft" => Ok(AssessmentStatus::Draft),
         "complete" => Ok(AssessmentStatus::Complete),
@@ -359,7 +359,7 @@ fn parse_status(id: Id, s: &str) -> Result<AssessmentStatus> {
     }
 }
 
-fn parse_json(id: Id, column: &str, text: &str) -> Result<serde_json::Value> {
+pub(crate) fn parse_json(id: Id, column: &str, text: &str) -> Result<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| {
         StoreError::Database(format!(
             "assessment {id}: column {column} is not valid JSON: {e}"
@@ -367,7 +367,7 @@ fn parse_json(id: Id, column: &str, text: &str) -> Result<serde_json::Value> {
     })
 }
 
-fn to_json(value: &serde_json::Value) -> Result<String> {
+pub(crate) fn to_json(value: &serde_json::Value) -> Result<String> {
     serde_json::to_string(value)
         .map_err(|e| StoreError::Database(format!("cannot serialise a JSON document: {e}")))
 }
@@ -397,7 +397,7 @@ fn assessment_from_row(row: &SqliteRow) -> Result<Assessment> {
 }
 
 /// Negative offsets and limits count as 0.
-fn bounds(page: Page) -> (i64, i64) {
+pub(crate) fn bounds(page: Page) -> (i64, i64) {
     (page.offset.max(0), page.limit.max(0))
 }
 

@@ -1,6 +1,8 @@
 //! Integration tests of smedx-store: the backend-independent conformance suite
-//! ([`conformance`]) run against SQLite, in memory and in a database file ([`sqlite`]),
-//! plus the file-only behaviour (durability, WAL, read-only files, concurrent writers).
+//! ([`conformance`]) run against SQLite, in memory and in a database file ([`sqlite`]), and
+//! against a PostgreSQL server, in a fresh schema per test ([`postgres`]), plus what only each
+//! backend can show (durability, WAL, read-only databases, concurrent writers).
 
 mod conformance;
+mod postgres;
 mod sqlite;
