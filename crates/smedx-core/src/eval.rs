@@ -48,11 +48,7 @@ pub struct EvalReport {
 pub fn case_profile(kb: &KnowledgeBase, c: &Case, lang: Lang) -> Option<Profile> {
     let code = industry::parse_code(kb, &c.profile.industry).ok()?;
     // Representative figures for the size hint (industry rule); small when the report says nothing.
-    let (employees, revenue) = match c.profile.size {
-        Some(SizeClass::Micro) => (12.0, 2_000_000.0),
-        Some(SizeClass::Medium) | Some(SizeClass::Large) => (400.0, 150_000_000.0),
-        _ => (80.0, 30_000_000.0),
-    };
+    let (employees, revenue) = figures_for(c.profile.size);
     Some(Profile {
         name: None,
         industry: Some(IndustryInput::Code { code }),
@@ -103,7 +99,6 @@ pub fn evaluate(
     ks: &[usize],
     lang: Lang,
 ) -> EvalReport {
-    let n = kb.scenarios.len();
     let mut results = Vec::new();
     let mut popular_tops: Vec<Vec<String>> = Vec::new();
     for c in &kb.cases {
@@ -115,32 +110,118 @@ pub fn evaluate(
         let Ok(report) = recommend::run(&k2, &index, &profile, None) else {
             continue;
         };
-        let top: Vec<String> = report
-            .recommendations
-            .iter()
-            .map(|r| r.scenario.clone())
-            .collect();
-        let first_hit = top
-            .iter()
-            .position(|s| c.scenarios.contains(s))
-            .map(|p| p + 1);
-        results.push(CaseResult {
-            case: c.id.clone(),
-            actual: c.scenarios.clone(),
-            top: top.into_iter().take(10).collect(),
-            first_hit,
-        });
-        // Most common scenarios across the other cases.
-        let mut freq: BTreeMap<&str, usize> = BTreeMap::new();
-        for o in kb.cases.iter().filter(|o| o.id != c.id) {
-            for s in &o.scenarios {
-                *freq.entry(s).or_default() += 1;
-            }
-        }
-        let mut pop: Vec<(&str, usize)> = freq.into_iter().collect();
-        pop.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        popular_tops.push(pop.into_iter().map(|(s, _)| s.to_string()).collect());
+        results.push(result_of(&c.id, &c.scenarios, &report));
+        popular_tops.push(most_common(kb, Some(&c.id)));
     }
+    summarise(kb, results, popular_tops, ks, lang)
+}
+
+/// A situation from outside the report (`data/eval/holdout.toml`): facts, the owner's words, and
+/// the scenarios a consultant would start with.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldoutCase {
+    pub id: String,
+    pub industry: String,
+    #[serde(default)]
+    pub size: Option<SizeClass>,
+    #[serde(default)]
+    pub product_complexity: Option<crate::kb::Complexity>,
+    #[serde(default)]
+    pub chain_position: Option<crate::kb::ChainPosition>,
+    #[serde(default)]
+    pub supplies_chain_leader: Option<bool>,
+    pub pain: crate::lang::Localized,
+    pub expected: Vec<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct HoldoutFile {
+    pub case: Vec<HoldoutCase>,
+}
+
+/// Evaluates on situations the knowledge base has never seen (no leave-one-out needed).
+pub fn evaluate_holdout(
+    kb: &KnowledgeBase,
+    index: &ScenarioIndex,
+    cases: &[HoldoutCase],
+    ks: &[usize],
+    lang: Lang,
+) -> EvalReport {
+    let mut results = Vec::new();
+    let mut popular_tops = Vec::new();
+    let popular = most_common(kb, None);
+    for c in cases {
+        let Ok(code) = industry::parse_code(kb, &c.industry) else {
+            continue;
+        };
+        let (employees, revenue) = figures_for(c.size);
+        let profile = Profile {
+            industry: Some(IndustryInput::Code { code }),
+            employees: Some(employees),
+            revenue: Some(revenue),
+            product_complexity: c.product_complexity,
+            chain_position: c.chain_position,
+            supplies_chain_leader: c.supplies_chain_leader,
+            pain_points: Some(c.pain.get(lang).to_string()),
+            ..Profile::default()
+        };
+        let Ok(report) = recommend::run(kb, index, &profile, None) else {
+            continue;
+        };
+        results.push(result_of(&c.id, &c.expected, &report));
+        popular_tops.push(popular.clone());
+    }
+    summarise(kb, results, popular_tops, ks, lang)
+}
+
+/// Representative figures for a size hint (industry rule); small when nothing is known.
+fn figures_for(size: Option<SizeClass>) -> (f64, f64) {
+    match size {
+        Some(SizeClass::Micro) => (12.0, 2_000_000.0),
+        Some(SizeClass::Medium) | Some(SizeClass::Large) => (400.0, 150_000_000.0),
+        _ => (80.0, 30_000_000.0),
+    }
+}
+
+fn result_of(id: &str, actual: &[String], report: &recommend::Report) -> CaseResult {
+    let top: Vec<String> = report
+        .recommendations
+        .iter()
+        .map(|r| r.scenario.clone())
+        .collect();
+    let first_hit = top.iter().position(|s| actual.contains(s)).map(|p| p + 1);
+    CaseResult {
+        case: id.to_string(),
+        actual: actual.to_vec(),
+        top: top.into_iter().take(10).collect(),
+        first_hit,
+    }
+}
+
+/// Scenarios ranked by how many report cases (other than `except`) implemented them.
+fn most_common(kb: &KnowledgeBase, except: Option<&str>) -> Vec<String> {
+    let mut freq: BTreeMap<&str, usize> = BTreeMap::new();
+    for o in kb.cases.iter().filter(|o| Some(o.id.as_str()) != except) {
+        for s in &o.scenarios {
+            *freq.entry(s).or_default() += 1;
+        }
+    }
+    let mut pop: Vec<(&str, usize)> = freq.into_iter().collect();
+    pop.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    pop.into_iter().map(|(s, _)| s.to_string()).collect()
+}
+
+fn summarise(
+    kb: &KnowledgeBase,
+    results: Vec<CaseResult>,
+    popular_tops: Vec<Vec<String>>,
+    ks: &[usize],
+    lang: Lang,
+) -> EvalReport {
+    let n = kb.scenarios.len();
     let m = results.len().max(1) as f64;
     let metric = |k: usize, tops: &dyn Fn(usize) -> Vec<String>| {
         let (mut hit, mut recall) = (0.0, 0.0);
