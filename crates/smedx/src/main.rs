@@ -139,6 +139,27 @@ enum Cmd {
         #[command(subcommand)]
         cmd: ProfileCmd,
     },
+    /// Run the web application: accounts, self-assessment wizard, results, printable report and
+    /// the JSON API (`/api/v1`, OpenAPI at `/api/v1/openapi.json`). Data lives in an embedded
+    /// SQLite database in the data directory; migrations run at start-up.
+    ///
+    /// With no administrator yet, prints a one-time setup link; or pass `--admin-email` with the
+    /// password in the environment variable SMEDX_ADMIN_PASSWORD. There is no default password.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "SMEDX_LISTEN")]
+        listen: std::net::SocketAddr,
+        /// Directory for the database (smedx.sqlite); created when missing.
+        #[arg(long, default_value = "./smedx-data", env = "SMEDX_DATA_DIR")]
+        data_dir: PathBuf,
+        /// Create this administrator (password from SMEDX_ADMIN_PASSWORD) if it does not exist.
+        #[arg(long, env = "SMEDX_ADMIN_EMAIL")]
+        admin_email: Option<String>,
+        /// Always mark cookies Secure (set this when users reach the server over HTTPS; requests
+        /// with `X-Forwarded-Proto: https` get Secure cookies anyway).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -213,6 +234,18 @@ fn main() -> ExitCode {
         Cmd::Profile { cmd } => match cmd {
             ProfileCmd::Check { file } => commands::profile_check(&ctx, &file),
         },
+        Cmd::Serve {
+            listen,
+            data_dir,
+            admin_email,
+            secure_cookies,
+        } => serve(
+            &ctx,
+            listen,
+            &data_dir,
+            admin_email.as_deref(),
+            secure_cookies,
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -225,4 +258,72 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `smedx serve`: open the database, build the engine once, print the URL, serve until Ctrl-C.
+fn serve(
+    ctx: &commands::Ctx,
+    listen: std::net::SocketAddr,
+    data_dir: &std::path::Path,
+    admin_email: Option<&str>,
+    secure_cookies: bool,
+) -> Result<(), CliError> {
+    use anyhow::Context;
+    use std::sync::Arc;
+
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SMEDX_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    let kb = ctx.load_kb()?;
+    let engine = Arc::new(smedx_core::recommend::Engine::new(kb));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async {
+        let db = data_dir.join("smedx.sqlite");
+        let store = smedx_store::sqlite::SqliteStore::open(&db)
+            .await
+            .map_err(|e| CliError::BadInput(format!("{}: {e}", db.display())))?;
+        let state = smedx_web::AppState::new(engine, Arc::new(store), secure_cookies);
+        let password = std::env::var("SMEDX_ADMIN_PASSWORD").ok();
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        let base = format!("http://{addr}");
+        match smedx_web::ensure_admin(&state, admin_email, password.as_deref()).await {
+            Ok(smedx_web::AdminSetup::SetupToken(t)) => println!(
+                "{}\n  {base}/setup/{t}",
+                ctx.t(
+                    "还没有管理员。请在 24 小时内打开这个一次性链接创建管理员：",
+                    "No administrator yet. Open this one-time link within 24 hours to create one:"
+                )
+            ),
+            Ok(smedx_web::AdminSetup::Created(e)) => {
+                println!("{}{e}", ctx.t("已创建管理员：", "administrator created: "))
+            }
+            Ok(smedx_web::AdminSetup::Exists) => {}
+            Err(e @ smedx_web::SetupError::Store(_)) => {
+                return Err(CliError::Failed(anyhow::anyhow!(e)));
+            }
+            Err(e) => return Err(CliError::BadInput(e.to_string())),
+        }
+        println!(
+            "{} {base}/  ({} {})",
+            ctx.t("smedx 已启动：", "smedx is running at"),
+            ctx.t("数据目录", "data in"),
+            data_dir.display()
+        );
+        smedx_web::serve(listener, state, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving")?;
+        println!("{}", ctx.t("已停止。", "stopped."));
+        Ok(())
+    })
 }

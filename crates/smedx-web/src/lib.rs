@@ -1,0 +1,141 @@
+//! The smedx web application: server-rendered pages (askama), a JSON API under `/api/v1` with an
+//! OpenAPI document generated from the code, accounts and sessions, per-request i18n, and the
+//! static assets (CSS, the chart script, vendored ECharts) embedded in the binary.
+//!
+//! Handlers stay thin: parse the request, call the engine (`smedx-core`) or the store
+//! (`smedx-store`), render. The HTML pages and the API share the functions in [`service`].
+
+mod api;
+mod assets;
+mod auth;
+mod ctx;
+mod error;
+pub mod i18n;
+mod pages;
+mod security;
+mod service;
+mod view;
+mod wizard;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use smedx_core::recommend::Engine;
+use smedx_store::Store;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest request body accepted anywhere (forms and API documents are small).
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// Everything a request needs. Cheap to clone: all shared.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    pub store: Arc<dyn Store>,
+    /// Mark cookies `Secure` even when the request did not say it came over TLS.
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(engine: Arc<Engine>, store: Arc<dyn Store>, secure_cookies: bool) -> Self {
+        AppState {
+            engine,
+            store,
+            secure_cookies,
+        }
+    }
+}
+
+/// The whole application: pages, API, static files, with security headers and a body limit.
+pub fn app(state: AppState) -> Router {
+    let pages = pages::router(state.clone());
+    let api = api::router(state.clone());
+    let router = Router::new()
+        .merge(pages)
+        .merge(api)
+        .merge(assets::router());
+    security::with_headers(router)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves the application on an already bound listener until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// What happened to the administrator account at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminSetup {
+    /// An administrator already exists.
+    Exists,
+    /// Created from `--admin-email` and the password from the environment.
+    Created(String),
+    /// No administrator yet: this one-time token opens `/setup/<token>`.
+    SetupToken(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("the administrator password must have at least {min} characters")]
+    WeakPassword { min: usize },
+    #[error("the administrator e-mail address is not valid")]
+    BadEmail,
+    #[error("the password from SMEDX_ADMIN_PASSWORD is missing")]
+    MissingPassword,
+    #[error(transparent)]
+    Store(#[from] smedx_store::StoreError),
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+}
+
+/// Makes sure there is a way to administer the instance, without ever using a default password:
+/// either creates the administrator from the given e-mail and password, or issues a one-time
+/// setup token (valid 24 hours) when there is no administrator yet.
+pub async fn ensure_admin(
+    state: &AppState,
+    admin_email: Option<&str>,
+    admin_password: Option<&str>,
+) -> Result<AdminSetup, SetupError> {
+    if let Some(email) = admin_email {
+        let email = auth::normalize_email(email).ok_or(SetupError::BadEmail)?;
+        if state.store.user_by_email(&email).await?.is_some() {
+            return Ok(AdminSetup::Exists);
+        }
+        let pw = admin_password.ok_or(SetupError::MissingPassword)?;
+        if pw.chars().count() < auth::MIN_PASSWORD {
+            return Err(SetupError::WeakPassword {
+                min: auth::MIN_PASSWORD,
+            });
+        }
+        let hash = auth::hash_password(pw.to_string())
+            .await
+            .map_err(SetupError::Hash)?;
+        state.store.create_admin(&email, &hash).await?;
+        return Ok(AdminSetup::Created(email));
+    }
+    if state.store.has_admin().await? {
+        return Ok(AdminSetup::Exists);
+    }
+    let token = auth::new_token();
+    state
+        .store
+        .create_setup_token(&auth::sha256_hex(&token), auth::now() + 24 * 3600)
+        .await?;
+    Ok(AdminSetup::SetupToken(token))
+}

@@ -1,0 +1,318 @@
+use std::sync::{Arc, OnceLock};
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use smedx_core::recommend::Engine;
+use smedx_store::sqlite::SqliteStore;
+use smedx_web::AppState;
+
+static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();
+
+/// The engine is pure and immutable: build it once for all tests.
+fn engine() -> Arc<Engine> {
+    ENGINE
+        .get_or_init(|| {
+            let kb = smedx_kb::load(&smedx_kb::KbSource::Embedded).expect("embedded kb");
+            Arc::new(Engine::new(kb))
+        })
+        .clone()
+}
+
+pub struct App {
+    pub base: String,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub async fn spawn() -> App {
+    spawn_with(false).await
+}
+
+pub async fn spawn_with(secure_cookies: bool) -> App {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("smedx.sqlite"))
+        .await
+        .expect("open sqlite");
+    let state = AppState::new(engine(), Arc::new(store), secure_cookies);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let st = state.clone();
+    tokio::spawn(async move {
+        let _ = smedx_web::serve(listener, st, async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    App {
+        base: format!("http://{addr}"),
+        state,
+        _dir: dir,
+        _stop: tx,
+    }
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn location(&self) -> String {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+    /// The CSRF token of the first form on the page.
+    pub fn csrf(&self) -> String {
+        attr_after(&self.text, "name=\"csrf\" value=\"").unwrap_or_default()
+    }
+    pub fn cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(String::from))
+            .collect()
+    }
+}
+
+fn attr_after(text: &str, pat: &str) -> Option<String> {
+    let i = text.find(pat)? + pat.len();
+    let end = text[i..].find('"')?;
+    Some(text[i..i + end].to_string())
+}
+
+/// A browser: its own cookie jar, redirects not followed.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Browser {
+    pub fn new(app: &App) -> Self {
+        Browser::with_lang(app, None)
+    }
+    pub fn with_lang(app: &App, accept_language: Option<&str>) -> Self {
+        let mut headers = HeaderMap::new();
+        if let Some(l) = accept_language {
+            headers.insert("accept-language", l.parse().expect("header"));
+        }
+        Browser {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
+                .build()
+                .expect("client"),
+            base: app.base.clone(),
+        }
+    }
+    async fn done(r: reqwest::Response) -> Resp {
+        let status = r.status();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap_or_default();
+        Resp {
+            status,
+            headers,
+            text,
+        }
+    }
+    pub async fn get(&self, path: &str) -> Resp {
+        Self::done(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .expect("GET"),
+        )
+        .await
+    }
+    /// Posts a form as-is (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> Resp {
+        Self::done(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .form(form)
+                .send()
+                .await
+                .expect("POST"),
+        )
+        .await
+    }
+    /// Fetches `page` for its CSRF token, then posts the form with it.
+    pub async fn post(&self, page: &str, path: &str, form: &[(&str, &str)]) -> Resp {
+        let csrf = self.get(page).await.csrf();
+        assert!(!csrf.is_empty(), "no CSRF token on {page}");
+        let mut f: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        f.extend_from_slice(form);
+        self.post_raw(path, &f).await
+    }
+    pub async fn signup(&self, enterprise: &str, email: &str, password: &str) -> Resp {
+        self.post(
+            "/signup",
+            "/signup",
+            &[
+                ("enterprise", enterprise),
+                ("email", email),
+                ("password", password),
+                ("confirm", password),
+            ],
+        )
+        .await
+    }
+    pub async fn login(&self, email: &str, password: &str) -> Resp {
+        self.post(
+            "/login",
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+    /// Starts a new assessment; returns its id.
+    pub async fn start_assessment(&self) -> i64 {
+        let r = self.post("/assess", "/assessments", &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        id_from(&r.location())
+    }
+    pub async fn step(&self, id: i64, n: u8, form: &[(&str, &str)]) -> Resp {
+        let page = format!("/assessments/{id}/step/{n}");
+        self.post(&page, &page, form).await
+    }
+    /// Completes all six steps with the example firm's answers; returns the final response.
+    pub async fn complete_wizard(&self, id: i64, production_control: &str) -> Resp {
+        for (n, form) in wizard_forms(production_control).iter().enumerate() {
+            let n = u8::try_from(n + 1).expect("step");
+            let r = self.step(id, n, form).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "step {n}: {}", r.text);
+            let expect = if n < 6 {
+                format!("/assessments/{id}/step/{}", n + 1)
+            } else {
+                format!("/assessments/{id}")
+            };
+            assert_eq!(r.location(), expect);
+        }
+        self.get(&format!("/assessments/{id}")).await
+    }
+}
+
+/// `/assessments/12/step/1` → 12
+pub fn id_from(location: &str) -> i64 {
+    location
+        .trim_start_matches("/assessments/")
+        .split('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no id in {location:?}"))
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// The example firm of `examples/` as the six wizard forms.
+pub fn wizard_forms(production_control: &str) -> Vec<Vec<(&'static str, &str)>> {
+    vec![
+        vec![
+            ("name", "某某精密五金"),
+            ("industry", "C3311"),
+            ("employees", "85"),
+            ("revenue_wan", "3200"),
+            ("assets_wan", ""),
+            ("product_complexity", "medium"),
+            ("chain_position", "midstream"),
+            ("in_cluster", "true"),
+            ("supplies_chain_leader", "true"),
+            ("adopted", "mg.finance"),
+        ],
+        vec![
+            ("network", "shopfloor_control"),
+            ("network", "application_network"),
+            ("equipment_digital.digital", "14"),
+            ("equipment_digital.total", "40"),
+            ("equipment_networked.networked", "6"),
+            ("equipment_networked.total", "40"),
+            ("data_collection", "production_control"),
+            ("data_collection", "warehouse"),
+            ("data_collection", "finance"),
+            ("information_systems", "multiple"),
+            ("network_security", "products"),
+            ("data_security", "products"),
+        ],
+        vec![
+            ("planning", "piloting"),
+            ("mechanisms", "system_operations"),
+            ("talent", "digital_staff"),
+            ("funding.investment", "18"),
+            ("funding.revenue", "3200"),
+        ],
+        vec![
+            ("green.before.energy", "360"),
+            ("green.before.revenue", "3000"),
+            ("green.after.energy", "345"),
+            ("green.after.revenue", "3200"),
+            ("quality.before", "96.5"),
+            ("quality.after", "97.8"),
+            ("revenue_per_head.before.revenue", "3000"),
+            ("revenue_per_head.before.employees", "90"),
+            ("revenue_per_head.after.revenue", "3200"),
+            ("revenue_per_head.after.employees", "85"),
+            ("cost_per_100.before.cost", "2550"),
+            ("cost_per_100.before.revenue", "3000"),
+            ("cost_per_100.after.cost", "2740"),
+            ("cost_per_100.after.revenue", "3200"),
+        ],
+        vec![
+            ("scenarios.product_design", "1"),
+            ("scenarios.process_design", "0"),
+            ("scenarios.marketing", "1"),
+            ("scenarios.after_sales", "0"),
+            ("scenarios.planning", "1"),
+            ("scenarios.production_control", production_control),
+            ("scenarios.quality", "1"),
+            ("scenarios.equipment", "1"),
+            ("scenarios.safety", "1"),
+            ("scenarios.energy", "0"),
+            ("scenarios.procurement", "1"),
+            ("scenarios.warehouse", "2"),
+            ("scenarios.finance", "2"),
+            ("scenarios.hr", "1"),
+            ("scenarios.office", "2"),
+            ("scenarios.decision", "0"),
+        ],
+        vec![
+            ("obstacles.no_solution", "true"),
+            ("obstacles.budget", "true"),
+            ("obstacles.skills", "true"),
+            (
+                "pain_points",
+                "订单多了交期总是延误，计件工资经常算错，仓库老是找不到料",
+            ),
+            ("budget_wan", "30"),
+        ],
+    ]
+}
+
+/// A signed-up browser of a new enterprise.
+pub async fn user(app: &App, enterprise: &str, email: &str) -> Browser {
+    let b = Browser::new(app);
+    let r = b.signup(enterprise, email, PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "signup: {}", r.text);
+    b
+}
+
+/// A bearer token for `email`.
+pub async fn token(app: &App, email: &str) -> String {
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/tokens", app.base))
+        .json(&serde_json::json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: serde_json::Value = r.json().await.expect("json");
+    v["token"].as_str().expect("token").to_string()
+}
