@@ -225,7 +225,7 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// The SQLite file [`open_url`] uses, in the data directory, when no database URL is given.
-pub const DEFAULT_SQLITE_FILE: &str = "smedx.db";
+pub const DEFAULT_SQLITE_FILE: &str = "smedx.sqlite";
 
 /// Opens the store a database URL names, for the command line and configuration:
 ///

@@ -472,26 +472,59 @@ pub fn eval_cases(ctx: &Ctx) -> Result<(), CliError> {
     let kb = ctx.load_kb()?;
     let tok = Arc::new(ScenarioIndex::tokenizer(&kb));
     let rep = eval::evaluate(&kb, tok, &[1, 3, 5, 10], ctx.lang);
+    let title = t(
+        ctx.lang,
+        &format!(
+            "案例评估：{} 个报告案例，逐一留出（该案例的文本和独有场景不参与），输入只含企业事实与问题描述",
+            rep.cases
+        ),
+        &format!(
+            "Case evaluation: {} report cases, leave-one-out (the case's own text and unique scenarios are held out); input is the firm's facts and problem only",
+            rep.cases
+        ),
+    );
+    print_eval(ctx, &rep, &title)
+}
+
+pub fn eval_holdout(ctx: &Ctx, file: Option<&Path>) -> Result<(), CliError> {
+    let kb = ctx.load_kb()?;
+    let text = match file {
+        Some(f) => std::fs::read_to_string(f).map_err(|e| {
+            CliError::BadInput(ctx.t(
+                &format!("无法读取 {}：{e}", f.display()),
+                &format!("cannot read {}: {e}", f.display()),
+            ))
+        })?,
+        None => smedx_kb::read_file(&smedx_kb::KbSource::Embedded, "eval/holdout.toml")
+            .map_err(|e| CliError::Failed(anyhow::anyhow!("{e}")))?,
+    };
+    let set: eval::HoldoutFile = toml::from_str(&text).map_err(|e| {
+        CliError::BadInput(ctx.t(
+            &format!("评估集格式错误：{e}"),
+            &format!("the evaluation set is not valid: {e}"),
+        ))
+    })?;
+    let index = ScenarioIndex::build(&kb, None);
+    let rep = eval::evaluate_holdout(&kb, &index, &set.case, &[1, 3, 5, 10], ctx.lang);
+    let title = t(
+        ctx.lang,
+        &format!("独立评估集：{} 个不来自研究报告的企业情境", rep.cases),
+        &format!(
+            "Held-out evaluation: {} situations not taken from the report",
+            rep.cases
+        ),
+    );
+    print_eval(ctx, &rep, &title)
+}
+
+fn print_eval(ctx: &Ctx, rep: &eval::EvalReport, title: &str) -> Result<(), CliError> {
     if ctx.json {
-        let s = serde_json::to_string_pretty(&rep).map_err(|e| CliError::Failed(e.into()))?;
+        let s = serde_json::to_string_pretty(rep).map_err(|e| CliError::Failed(e.into()))?;
         outln!("{s}");
         return Ok(());
     }
+    outln!("{title}");
     let l = ctx.lang;
-    outln!(
-        "{}",
-        t(
-            l,
-            &format!(
-                "案例评估：{} 个报告案例，逐一留出（该案例的文本和独有场景不参与），输入只含企业事实与问题描述",
-                rep.cases
-            ),
-            &format!(
-                "Case evaluation: {} report cases, leave-one-out (the case's own text and unique scenarios are held out); input is the firm's facts and problem only",
-                rep.cases
-            )
-        )
-    );
     outln!(
         "| k  | smedx hit@k | smedx recall@k | random hit@k | random recall@k | most-common hit@k | most-common recall@k |"
     );

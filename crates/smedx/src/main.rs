@@ -31,6 +31,10 @@ pub fn write_stdout(s: &str) {
     }
 }
 
+// A fast allocator: the engine allocates many small strings per request (see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod assess_cmds;
 mod commands;
 mod render;
@@ -152,6 +156,10 @@ enum Cmd {
         /// Directory for the database (smedx.sqlite); created when missing.
         #[arg(long, default_value = "./smedx-data", env = "SMEDX_DATA_DIR")]
         data_dir: PathBuf,
+        /// Database URL: postgres://user@host/db for PostgreSQL, or sqlite:FILE; by default
+        /// an embedded SQLite database `smedx.sqlite` in the data directory.
+        #[arg(long, env = "SMEDX_DATABASE_URL")]
+        database: Option<String>,
         /// Create this administrator (password from SMEDX_ADMIN_PASSWORD) if it does not exist.
         #[arg(long, env = "SMEDX_ADMIN_EMAIL")]
         admin_email: Option<String>,
@@ -182,6 +190,13 @@ enum EvalCmd {
     /// Hit@k and recall@k of the recommender on every report case (leave-one-out), against a
     /// random ranking and "always the most common scenarios".
     Cases,
+    /// The same metrics on situations written independently of the knowledge base
+    /// (default: the built-in `eval/holdout.toml`).
+    Holdout {
+        /// A holdout file in the same format.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -230,6 +245,7 @@ fn main() -> ExitCode {
         Cmd::Questionnaire => assess_cmds::questionnaire(&ctx),
         Cmd::Eval { cmd } => match cmd {
             EvalCmd::Cases => assess_cmds::eval_cases(&ctx),
+            EvalCmd::Holdout { file } => assess_cmds::eval_holdout(&ctx, file.as_deref()),
         },
         Cmd::Profile { cmd } => match cmd {
             ProfileCmd::Check { file } => commands::profile_check(&ctx, &file),
@@ -237,12 +253,14 @@ fn main() -> ExitCode {
         Cmd::Serve {
             listen,
             data_dir,
+            database,
             admin_email,
             secure_cookies,
         } => serve(
             &ctx,
             listen,
             &data_dir,
+            database.as_deref(),
             admin_email.as_deref(),
             secure_cookies,
         ),
@@ -265,6 +283,7 @@ fn serve(
     ctx: &commands::Ctx,
     listen: std::net::SocketAddr,
     data_dir: &std::path::Path,
+    database: Option<&str>,
     admin_email: Option<&str>,
     secure_cookies: bool,
 ) -> Result<(), CliError> {
@@ -284,11 +303,10 @@ fn serve(
         .build()
         .context("starting the async runtime")?;
     rt.block_on(async {
-        let db = data_dir.join("smedx.sqlite");
-        let store = smedx_store::sqlite::SqliteStore::open(&db)
+        let store = smedx_store::open_url(database.unwrap_or(""), data_dir)
             .await
-            .map_err(|e| CliError::BadInput(format!("{}: {e}", db.display())))?;
-        let state = smedx_web::AppState::new(engine, Arc::new(store), secure_cookies);
+            .map_err(|e| CliError::BadInput(format!("{}: {e}", data_dir.display())))?;
+        let state = smedx_web::AppState::new(engine, store, secure_cookies);
         let password = std::env::var("SMEDX_ADMIN_PASSWORD").ok();
         let listener = tokio::net::TcpListener::bind(listen)
             .await
