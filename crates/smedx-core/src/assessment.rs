@@ -440,7 +440,7 @@ pub fn parse_answers(q: &Questionnaire, doc: &Value) -> Result<Answers, AnswerEr
                         q.question.iter().map(|x| x.id.as_str()).collect();
                     candidates.extend(["scenarios", "obstacles"]);
                     e.push(
-                        qid,
+                        &crate::profile::visible_key(qid),
                         "未知的题目编号".into(),
                         "unknown question id".into(),
                         suggest(qid, candidates),
@@ -805,13 +805,17 @@ fn score_question(q: &Question, a: Option<&Answer>) -> QuestionScore {
 }
 
 fn trend(spec: &TrendSpec, before: f64, after: f64, s: &mut QuestionScore) {
-    let change = if before.abs() > f64::EPSILON {
+    // Equal figures are flat however large; overflowed measures (inf − inf) compare as flat too.
+    let change = if before == after {
+        0.0
+    } else if before.abs() > f64::EPSILON {
         (after - before) / before.abs()
     } else if after.abs() <= f64::EPSILON {
         0.0
     } else {
         after.signum()
     };
+    let change = if change.is_nan() { 0.0 } else { change };
     let dir = if change.abs() <= spec.flat_tolerance {
         TrendDirection::Flat
     } else if (change < 0.0) == (spec.better == Better::Lower) {

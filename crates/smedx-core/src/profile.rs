@@ -180,6 +180,15 @@ pub const FIELDS: &[&str] = &[
     "budget",
 ];
 
+/// A key as it can be shown in an error: blank keys are quoted so there is something to point at.
+pub fn visible_key(k: &str) -> String {
+    if k.trim().is_empty() {
+        format!("{k:?}")
+    } else {
+        k.to_string()
+    }
+}
+
 /// The closest candidate by edit distance, if it is close enough to be a plausible typo.
 pub fn suggest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let mut best: Option<(f64, &str)> = None;
@@ -367,7 +376,7 @@ pub fn validate(kb: &KnowledgeBase, doc: &Value) -> Result<Profile, ProfileError
                 other => c.wrong_type(k, "a list of scenario ids", "场景编号列表", other),
             },
             other => c.push(
-                other,
+                &visible_key(other),
                 "未知字段".into(),
                 "unknown field".into(),
                 suggest(other, FIELDS.iter().copied()),

@@ -511,6 +511,15 @@ pub fn validate(kb: &KnowledgeBase) -> Vec<KbError> {
                 "a synonym group needs at least two non-empty terms",
             );
         }
+        for (j, t) in g.terms.iter().enumerate() {
+            if !t.trim().is_empty() && !t.chars().any(char::is_alphanumeric) {
+                v.err(
+                    f,
+                    format!("synonym[{i}].terms[{j}]"),
+                    format!("\"{t}\" has no letters or digits"),
+                );
+            }
+        }
     }
 
     let mut errs = v.errs;

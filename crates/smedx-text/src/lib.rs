@@ -155,8 +155,15 @@ impl Tokenizer {
             }
         }
         for g in synonym_groups {
-            let Some(first) = g.first() else { continue };
-            let canon = t.normalise_phrase(first);
+            // The group folds onto its first term that still means something after normalising
+            // (a term of punctuation only normalises to nothing).
+            let Some(canon) = g
+                .iter()
+                .map(|w| t.normalise_phrase(w))
+                .find(|n| !n.is_empty())
+            else {
+                continue;
+            };
             for w in g {
                 let n = t.normalise_phrase(w);
                 if !n.is_empty() && n != canon {
@@ -249,25 +256,40 @@ impl Tokenizer {
     }
 
     fn latin_tokens(&self, run: &str, out: &mut Vec<Token>) {
-        let words: Vec<&str> = run
-            .split(|c: char| !c.is_alphanumeric() && c != '\'')
-            .filter(|w| !w.is_empty())
-            .collect();
-        let stems: Vec<Option<String>> = words
-            .iter()
-            .map(|w| {
-                if EN_STOP.contains(w) || w.chars().all(|c| c.is_ascii_digit()) {
-                    None
-                } else {
-                    Some(self.stemmer.stem(w).into_owned())
+        // Words with their byte spans, so a phrase is quoted exactly as the user wrote it.
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut start: Option<usize> = None;
+        for (i, c) in run.char_indices() {
+            let in_word = c.is_alphanumeric() || c == '\'';
+            match (in_word, start) {
+                (true, None) => start = Some(i),
+                (false, Some(st)) => {
+                    spans.push((st, i));
+                    start = None;
                 }
+                _ => {}
+            }
+        }
+        if let Some(st) = start {
+            spans.push((st, run.len()));
+        }
+        let stems: Vec<Option<String>> = spans
+            .iter()
+            .map(|&(a, b)| {
+                let w = &run[a..b];
+                if EN_STOP.contains(&w) || w.chars().all(|c| c.is_ascii_digit()) {
+                    return None;
+                }
+                // Apostrophes alone ("''s") stem to nothing: not a term.
+                Some(self.stemmer.stem(w).into_owned()).filter(|x| !x.trim_matches('\'').is_empty())
             })
             .collect();
         for (i, s) in stems.iter().enumerate() {
             let Some(s) = s else { continue };
+            let (a, b) = spans[i];
             out.push(Token {
                 term: self.fold(s.clone()),
-                surface: words[i].to_string(),
+                surface: run[a..b].to_string(),
                 weight: 1.0,
             });
             // Two-word phrases ("power bill", "late delivery") fold through synonyms as well.
@@ -276,7 +298,7 @@ impl Tokenizer {
                 if let Some(c) = self.synonyms.get(&phrase) {
                     out.push(Token {
                         term: c.clone(),
-                        surface: format!("{} {}", words[i], words[i + 1]),
+                        surface: run[a..spans[i + 1].1].to_string(),
                         weight: 1.0,
                     });
                 }

@@ -4,6 +4,7 @@ mod assessment;
 mod cases;
 mod classify;
 mod eval;
+mod hostile;
 mod industry;
 mod profile;
 mod recommend;
