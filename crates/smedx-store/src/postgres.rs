@@ -29,13 +29,15 @@ use async_trait::async_trait;
 use sqlx::error::ErrorKind;
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Connection, Postgres, Row, Transaction};
+use sqlx::{AssertSqlSafe, Connection, Postgres, Row, Transaction};
 
 pub use crate::sqlite::LOGIN_FAILURE_RETENTION_SECS;
-use crate::sqlite::{bounds, parse_json, parse_status, status_str, to_json, unix_now};
+use crate::sqlite::{
+    LIST_AUDIT_SQL, bounds, parse_json, parse_status, status_str, to_json, unix_now,
+};
 use crate::{
-    Assessment, AssessmentStatus, Enterprise, Id, Page, Result, Role, Session, Store, StoreError,
-    User,
+    Assessment, AssessmentStatus, AuditAction, AuditCtx, AuditEntry, AuditRecord, Enterprise, Id,
+    Page, Result, Role, Session, Store, StoreError, User, audit_text,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -50,7 +52,14 @@ const MAX_CONNECTIONS: u32 = 8;
 /// The columns of `users`, in the order [`user_from_row`] reads them by name.
 macro_rules! user_cols {
     () => {
-        "id, email, password_hash, role, enterprise_id, lang, created_at"
+        "id, email, password_hash, role, enterprise_id, lang, created_at, region_code, cluster_id"
+    };
+}
+
+/// The columns of `enterprises` (the same as `crate::regional::ENTERPRISE_COLS`).
+macro_rules! enterprise_cols {
+    () => {
+        "id, name, created_at, region_code, cluster_id, credit_code"
     };
 }
 
@@ -108,7 +117,12 @@ impl PgStore {
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_lazy_with(options);
-        Ok(PgStore { pool })
+        let store = PgStore { pool };
+        store
+            .backfill_facts()
+            .await
+            .map_err(|e| at_server(e, &server))?;
+        Ok(store)
     }
 
     /// Closes every connection (waiting for those in use to be returned). Later calls fail with
@@ -362,6 +376,11 @@ fn user_from_row(row: &PgRow) -> Result<User> {
         enterprise_id: row.try_get("enterprise_id").db()?,
         lang: row.try_get("lang").db()?,
         created_at: row.try_get("created_at").db()?,
+        region_code: row
+            .try_get::<Option<i64>, _>("region_code")
+            .db()?
+            .map(crate::scope::region_code_text),
+        cluster_id: row.try_get("cluster_id").db()?,
     })
 }
 
@@ -370,6 +389,12 @@ fn enterprise_from_row(row: &PgRow) -> Result<Enterprise> {
         id: row.try_get("id").db()?,
         name: row.try_get("name").db()?,
         created_at: row.try_get("created_at").db()?,
+        region_code: row
+            .try_get::<Option<i64>, _>("region_code")
+            .db()?
+            .map(crate::scope::region_code_text),
+        cluster_id: row.try_get("cluster_id").db()?,
+        credit_code: row.try_get("credit_code").db()?,
     })
 }
 
@@ -423,6 +448,182 @@ async fn insert_user(
     user_from_row(&row)
 }
 
+async fn create_enterprise_user_in(
+    conn: &mut PgConnection,
+    enterprise_name: &str,
+    email: &str,
+    password_hash: &str,
+    lang: Option<&str>,
+    now: i64,
+) -> Result<(Enterprise, User)> {
+    let row = sqlx::query(concat!(
+        "INSERT INTO enterprises (name, created_at) VALUES ($1, $2) RETURNING ",
+        enterprise_cols!()
+    ))
+    .bind(enterprise_name)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .db()?;
+    let enterprise = enterprise_from_row(&row)?;
+    // A taken e-mail address fails here; dropping the transaction rolls the enterprise back.
+    let user = insert_user(
+        conn,
+        email,
+        password_hash,
+        Role::Enterprise,
+        Some(enterprise.id),
+        lang,
+        now,
+    )
+    .await?;
+    Ok((enterprise, user))
+}
+
+async fn add_enterprise_user_in(
+    conn: &mut PgConnection,
+    enterprise_id: Id,
+    email: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<User> {
+    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enterprises WHERE id = $1")
+        .bind(enterprise_id)
+        .fetch_one(&mut *conn)
+        .await
+        .db()?;
+    if exists == 0 {
+        return Err(StoreError::NotFound);
+    }
+    insert_user(
+        conn,
+        email,
+        password_hash,
+        Role::Enterprise,
+        Some(enterprise_id),
+        None,
+        now,
+    )
+    .await
+}
+
+async fn set_password_in(conn: &mut PgConnection, user_id: Id, password_hash: &str) -> Result<()> {
+    let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+async fn delete_user_sessions_in(conn: &mut PgConnection, user_id: Id) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    Ok(())
+}
+
+async fn create_api_token_in(
+    conn: &mut PgConnection,
+    user_id: Id,
+    name: &str,
+    token_hash: &str,
+    now: i64,
+) -> Result<Id> {
+    sqlx::query_scalar(
+        "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(name)
+    .bind(token_hash)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+    .db()
+}
+
+async fn complete_assessment_in(
+    conn: &mut PgConnection,
+    enterprise_id: Id,
+    id: Id,
+    result: &serde_json::Value,
+    score: Option<f64>,
+    level: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    let report = result;
+    let result = to_json(result)?;
+    // SQLite would store NaN as NULL while PostgreSQL keeps it: store no score in both.
+    let score = score.filter(|s| s.is_finite());
+    // The row lock makes a concurrent completion wait and then see "complete" (→ Conflict).
+    let status: String = sqlx::query_scalar(
+        "SELECT status FROM assessments WHERE id = $1 AND enterprise_id = $2 FOR UPDATE",
+    )
+    .bind(id)
+    .bind(enterprise_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .db()?
+    .ok_or(StoreError::NotFound)?;
+    if parse_status(id, &status)? == AssessmentStatus::Complete {
+        return Err(StoreError::Conflict(format!(
+            "assessment {id} is already complete"
+        )));
+    }
+    sqlx::query(
+        "UPDATE assessments SET status = $1, result = $2, score = $3, level = $4, completed_at = $5, \
+         updated_at = $5 WHERE id = $6 AND enterprise_id = $7",
+    )
+    .bind(status_str(AssessmentStatus::Complete))
+    .bind(result)
+    .bind(score)
+    .bind(level)
+    .bind(now)
+    .bind(id)
+    .bind(enterprise_id)
+    .execute(&mut *conn)
+    .await
+    .db()?;
+    // The dashboards' fact and rollups, in the same transaction.
+    regional_impl::record_fact_in(conn, enterprise_id, id, report, now).await
+}
+
+/// Texts go through [`audit_text`] (which also replaces NUL, so every entry can be stored).
+async fn insert_audit(conn: &mut PgConnection, record: &AuditRecord) -> Result<Id> {
+    sqlx::query_scalar(
+        "INSERT INTO audit_log (at, actor_user_id, action, target, detail, ip) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(record.at)
+    .bind(record.actor_user_id)
+    .bind(audit_text(&record.action))
+    .bind(audit_text(&record.target))
+    .bind(audit_text(&record.detail))
+    .bind(record.ip.as_deref().map(audit_text))
+    .fetch_one(conn)
+    .await
+    .db()
+}
+
+fn audit_entry_from_row(row: &PgRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: row.try_get("id").db()?,
+        at: row.try_get("at").db()?,
+        actor_user_id: row.try_get("actor_user_id").db()?,
+        actor_email: row.try_get("actor_email").db()?,
+        action: row.try_get("action").db()?,
+        target: row.try_get("target").db()?,
+        detail: row.try_get("detail").db()?,
+        ip: row.try_get("ip").db()?,
+    })
+}
+
 // ---- the trait ---------------------------------------------------------------------------------
 
 #[async_trait]
@@ -434,30 +635,18 @@ impl Store for PgStore {
         password_hash: &str,
         lang: Option<&str>,
     ) -> Result<(Enterprise, User)> {
-        let now = unix_now();
         let mut tx = self.write().await?;
-        let row = sqlx::query(
-            "INSERT INTO enterprises (name, created_at) VALUES ($1, $2) RETURNING id, name, created_at",
-        )
-        .bind(enterprise_name)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
-        let enterprise = enterprise_from_row(&row)?;
-        // A taken e-mail address fails here; dropping `tx` rolls the enterprise back.
-        let user = insert_user(
+        let created = create_enterprise_user_in(
             &mut tx,
+            enterprise_name,
             email,
             password_hash,
-            Role::Enterprise,
-            Some(enterprise.id),
             lang,
-            now,
+            unix_now(),
         )
         .await?;
         tx.commit().await.db()?;
-        Ok((enterprise, user))
+        Ok(created)
     }
 
     async fn add_enterprise_user(
@@ -466,26 +655,9 @@ impl Store for PgStore {
         email: &str,
         password_hash: &str,
     ) -> Result<User> {
-        let now = unix_now();
         let mut tx = self.write().await?;
-        let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enterprises WHERE id = $1")
-            .bind(enterprise_id)
-            .fetch_one(&mut *tx)
-            .await
-            .db()?;
-        if exists == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let user = insert_user(
-            &mut tx,
-            email,
-            password_hash,
-            Role::Enterprise,
-            Some(enterprise_id),
-            None,
-            now,
-        )
-        .await?;
+        let user = add_enterprise_user_in(&mut tx, enterprise_id, email, password_hash, unix_now())
+            .await?;
         tx.commit().await.db()?;
         Ok(user)
     }
@@ -496,6 +668,14 @@ impl Store for PgStore {
         let user = insert_user(&mut tx, email, password_hash, Role::Admin, None, None, now).await?;
         tx.commit().await.db()?;
         Ok(user)
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query_scalar::<_, i32>("SELECT 1")
+            .fetch_one(&self.pool)
+            .await
+            .db()
+            .map(|_| ())
     }
 
     async fn has_admin(&self) -> Result<bool> {
@@ -540,11 +720,15 @@ impl Store for PgStore {
     }
 
     async fn enterprise(&self, id: Id) -> Result<Option<Enterprise>> {
-        let row = sqlx::query("SELECT id, name, created_at FROM enterprises WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .db()?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            enterprise_cols!(),
+            " FROM enterprises WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .db()?;
         row.as_ref().map(enterprise_from_row).transpose()
     }
 
@@ -586,15 +770,7 @@ impl Store for PgStore {
 
     async fn set_password(&self, user_id: Id, password_hash: &str) -> Result<()> {
         let mut tx = self.write().await?;
-        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(password_hash)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        set_password_in(&mut tx, user_id, password_hash).await?;
         tx.commit().await.db()
     }
 
@@ -705,27 +881,13 @@ impl Store for PgStore {
 
     async fn delete_user_sessions(&self, user_id: Id) -> Result<()> {
         let mut tx = self.write().await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await
-            .db()?;
+        delete_user_sessions_in(&mut tx, user_id).await?;
         tx.commit().await.db()
     }
 
     async fn create_api_token(&self, user_id: Id, name: &str, token_hash: &str) -> Result<Id> {
-        let now = unix_now();
         let mut tx = self.write().await?;
-        let id: Id = sqlx::query_scalar(
-            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(user_id)
-        .bind(name)
-        .bind(token_hash)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
+        let id = create_api_token_in(&mut tx, user_id, name, token_hash, unix_now()).await?;
         tx.commit().await.db()?;
         Ok(id)
     }
@@ -821,6 +983,7 @@ impl Store for PgStore {
         .await
         .db()?;
         let assessment = assessment_from_row(&row)?;
+        regional_impl::touch_activity(&mut tx, enterprise_id, now).await?;
         tx.commit().await.db()?;
         Ok(assessment)
     }
@@ -870,6 +1033,7 @@ impl Store for PgStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        regional_impl::touch_activity(&mut tx, enterprise_id, now).await?;
         tx.commit().await.db()
     }
 
@@ -884,39 +1048,8 @@ impl Store for PgStore {
         level: Option<i64>,
         now: i64,
     ) -> Result<()> {
-        let result = to_json(result)?;
-        // SQLite would store NaN as NULL while PostgreSQL keeps it: store no score in both.
-        let score = score.filter(|s| s.is_finite());
         let mut tx = self.write().await?;
-        // The row lock makes a concurrent completion wait and then see "complete" (→ Conflict).
-        let status: String = sqlx::query_scalar(
-            "SELECT status FROM assessments WHERE id = $1 AND enterprise_id = $2 FOR UPDATE",
-        )
-        .bind(id)
-        .bind(enterprise_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .db()?
-        .ok_or(StoreError::NotFound)?;
-        if parse_status(id, &status)? == AssessmentStatus::Complete {
-            return Err(StoreError::Conflict(format!(
-                "assessment {id} is already complete"
-            )));
-        }
-        sqlx::query(
-            "UPDATE assessments SET status = $1, result = $2, score = $3, level = $4, completed_at = $5, \
-             updated_at = $5 WHERE id = $6 AND enterprise_id = $7",
-        )
-        .bind(status_str(AssessmentStatus::Complete))
-        .bind(result)
-        .bind(score)
-        .bind(level)
-        .bind(now)
-        .bind(id)
-        .bind(enterprise_id)
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        complete_assessment_in(&mut tx, enterprise_id, id, result, score, level, now).await?;
         tx.commit().await.db()
     }
 
@@ -965,4 +1098,272 @@ impl Store for PgStore {
         .db()?;
         row.as_ref().map(assessment_from_row).transpose()
     }
+
+    async fn record_audit(&self, record: &AuditRecord) -> Result<Id> {
+        let mut tx = self.write().await?;
+        let id = insert_audit(&mut tx, record).await?;
+        tx.commit().await.db()?;
+        Ok(id)
+    }
+
+    async fn list_audit(&self, page: Page) -> Result<(Vec<AuditEntry>, i64)> {
+        let (offset, limit) = bounds(page);
+        let mut tx = self.read().await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+            .fetch_one(&mut *tx)
+            .await
+            .db()?;
+        let rows = sqlx::query(LIST_AUDIT_SQL)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&mut *tx)
+            .await
+            .db()?;
+        tx.commit().await.db()?;
+        let entries = rows
+            .iter()
+            .map(audit_entry_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((entries, total))
+    }
+
+    async fn create_enterprise_user_audited(
+        &self,
+        enterprise_name: &str,
+        email: &str,
+        password_hash: &str,
+        lang: Option<&str>,
+        audit: &AuditCtx,
+    ) -> Result<(Enterprise, User)> {
+        let mut tx = self.write().await?;
+        let (enterprise, user) = create_enterprise_user_in(
+            &mut tx,
+            enterprise_name,
+            email,
+            password_hash,
+            lang,
+            unix_now(),
+        )
+        .await?;
+        let mut record = audit.record(AuditAction::Signup, format!("user:{}", user.id));
+        record.actor_user_id = Some(user.id);
+        insert_audit(&mut tx, &record).await?;
+        tx.commit().await.db()?;
+        Ok((enterprise, user))
+    }
+
+    async fn add_enterprise_user_audited(
+        &self,
+        enterprise_id: Id,
+        email: &str,
+        password_hash: &str,
+        audit: &AuditCtx,
+    ) -> Result<User> {
+        let mut tx = self.write().await?;
+        let user = add_enterprise_user_in(&mut tx, enterprise_id, email, password_hash, unix_now())
+            .await?;
+        let record = audit.record(AuditAction::ColleagueAdded, format!("user:{}", user.id));
+        insert_audit(&mut tx, &record).await?;
+        tx.commit().await.db()?;
+        Ok(user)
+    }
+
+    async fn create_admin_audited(
+        &self,
+        email: &str,
+        password_hash: &str,
+        audit: &AuditCtx,
+    ) -> Result<User> {
+        let now = unix_now();
+        let mut tx = self.write().await?;
+        let user = insert_user(&mut tx, email, password_hash, Role::Admin, None, None, now).await?;
+        let mut record = audit.record(AuditAction::AdminCreated, format!("user:{}", user.id));
+        record.actor_user_id = audit.actor_user_id.or(Some(user.id));
+        insert_audit(&mut tx, &record).await?;
+        tx.commit().await.db()?;
+        Ok(user)
+    }
+
+    async fn reset_password(
+        &self,
+        user_id: Id,
+        password_hash: &str,
+        audit: &AuditCtx,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        set_password_in(&mut tx, user_id, password_hash).await?;
+        delete_user_sessions_in(&mut tx, user_id).await?;
+        let record = audit.record(AuditAction::PasswordReset, format!("user:{user_id}"));
+        insert_audit(&mut tx, &record).await?;
+        tx.commit().await.db()
+    }
+
+    async fn complete_assessment_audited(
+        &self,
+        enterprise_id: Id,
+        id: Id,
+        result: &serde_json::Value,
+        score: Option<f64>,
+        level: Option<i64>,
+        now: i64,
+        audit: &AuditCtx,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        complete_assessment_in(&mut tx, enterprise_id, id, result, score, level, now).await?;
+        let record = audit.record(AuditAction::AssessmentCompleted, format!("assessment:{id}"));
+        insert_audit(&mut tx, &record).await?;
+        tx.commit().await.db()
+    }
+
+    async fn create_api_token_audited(
+        &self,
+        user_id: Id,
+        name: &str,
+        token_hash: &str,
+        audit: &AuditCtx,
+    ) -> Result<Id> {
+        let mut tx = self.write().await?;
+        let id = create_api_token_in(&mut tx, user_id, name, token_hash, unix_now()).await?;
+        let record = audit.record(AuditAction::ApiTokenCreated, format!("api_token:{id}"));
+        insert_audit(&mut tx, &record).await?;
+        tx.commit().await.db()?;
+        Ok(id)
+    }
+}
+
+crate::regional::impl_regional!(
+    store: PgStore,
+    db: sqlx::Postgres,
+    conn: PgConnection,
+    row: PgRow,
+    pg: true,
+    write_cube: super::write_cube_unnest,
+    write_items: super::write_items_unnest
+);
+
+// ---- bulk rollup writes ---------------------------------------------------------------------------
+
+/// Rows per UNNEST statement.
+const UNNEST_CHUNK: usize = 20_000;
+const CUBE_KEYS: &str = "campaign_id, region_key, cluster_id, sector, grp, size, month";
+
+/// The key columns of rollup rows, as arrays.
+#[derive(Default)]
+struct KeyArrays {
+    campaign: Vec<i64>,
+    region: Vec<String>,
+    cluster: Vec<String>,
+    sector: Vec<String>,
+    grp: Vec<String>,
+    size: Vec<String>,
+    month: Vec<i64>,
+}
+
+impl KeyArrays {
+    fn push(&mut self, k: &crate::facts::CubeKeyRef<'_>) {
+        self.campaign.push(k.campaign_id);
+        self.region.push(k.region_key.to_owned());
+        self.cluster.push(k.cluster_id.to_owned());
+        self.sector.push(k.sector.to_owned());
+        self.grp.push(k.grp.to_owned());
+        self.size.push(k.size.to_owned());
+        self.month.push(k.month);
+    }
+
+    fn bind(
+        self,
+        q: sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments> {
+        q.bind(self.campaign)
+            .bind(self.region)
+            .bind(self.cluster)
+            .bind(self.sector)
+            .bind(self.grp)
+            .bind(self.size)
+            .bind(self.month)
+    }
+}
+
+const KEY_TYPES: &str =
+    "$1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]";
+
+/// Rollup rows as one upsert per 20,000 rows, the columns bound as arrays (PostgreSQL parses
+/// and plans the statement once instead of once per few hundred rows).
+pub(crate) async fn write_cube_unnest(
+    conn: &mut PgConnection,
+    main: &[(
+        crate::facts::CubeKeyRef<'_>,
+        &[i64; crate::facts::NCOUNTERS],
+    )],
+) -> Result<()> {
+    use crate::facts::{COUNTERS, NCOUNTERS};
+    let arrays: Vec<String> = (0..NCOUNTERS)
+        .map(|i| format!("${}::bigint[]", i + 8))
+        .collect();
+    let set: Vec<String> = COUNTERS
+        .iter()
+        .map(|c| format!("{c} = fact_cube.{c} + excluded.{c}"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO fact_cube ({CUBE_KEYS}, {}) SELECT * FROM UNNEST({KEY_TYPES}, {}) \
+         ON CONFLICT ({CUBE_KEYS}) DO UPDATE SET {}",
+        COUNTERS.join(", "),
+        arrays.join(", "),
+        set.join(", ")
+    );
+    for chunk in main.chunks(UNNEST_CHUNK) {
+        let mut keys = KeyArrays::default();
+        let mut counters: Vec<Vec<i64>> = (0..NCOUNTERS)
+            .map(|_| Vec::with_capacity(chunk.len()))
+            .collect();
+        for (k, c) in chunk {
+            keys.push(k);
+            for (column, v) in counters.iter_mut().zip(c.iter()) {
+                column.push(*v);
+            }
+        }
+        let mut q = keys.bind(sqlx::query(AssertSqlSafe(sql.clone())));
+        for column in counters {
+            q = q.bind(column);
+        }
+        q.execute(&mut *conn).await.db()?;
+    }
+    Ok(())
+}
+
+/// Item rows, bound as arrays (see [`write_cube_unnest`]).
+pub(crate) async fn write_items_unnest(
+    conn: &mut PgConnection,
+    items: &[(
+        crate::facts::CubeKeyRef<'_>,
+        crate::facts::ItemKind,
+        &str,
+        i64,
+    )],
+) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO fact_cube_items ({CUBE_KEYS}, kind, item, n) \
+         SELECT * FROM UNNEST({KEY_TYPES}, $8::text[], $9::text[], $10::bigint[]) \
+         ON CONFLICT ({CUBE_KEYS}, kind, item) DO UPDATE SET n = fact_cube_items.n + excluded.n"
+    );
+    for chunk in items.chunks(UNNEST_CHUNK) {
+        let mut keys = KeyArrays::default();
+        let mut kinds = Vec::with_capacity(chunk.len());
+        let mut names = Vec::with_capacity(chunk.len());
+        let mut counts = Vec::with_capacity(chunk.len());
+        for (k, kind, item, n) in chunk {
+            keys.push(k);
+            kinds.push(kind.code().to_owned());
+            names.push((*item).to_owned());
+            counts.push(*n);
+        }
+        keys.bind(sqlx::query(AssertSqlSafe(sql.clone())))
+            .bind(kinds)
+            .bind(names)
+            .bind(counts)
+            .execute(&mut *conn)
+            .await
+            .db()?;
+    }
+    Ok(())
 }

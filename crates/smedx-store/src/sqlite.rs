@@ -23,11 +23,20 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 
 use crate::{
-    Assessment, AssessmentStatus, Enterprise, Id, Page, Result, Role, Session, Store, StoreError,
-    User,
+    Assessment, AssessmentStatus, AuditAction, AuditCtx, AuditEntry, AuditRecord, Enterprise, Id,
+    Page, Result, Role, Session, Store, StoreError, User, audit_text,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The version and checksum of every migration this version applies to a SQLite database.
+pub(crate) fn known_migrations() -> Vec<(i64, Vec<u8>)> {
+    MIGRATOR
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .map(|m| (m.version, m.checksum.to_vec()))
+        .collect()
+}
 
 /// How long a statement waits for another connection's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -44,7 +53,14 @@ pub const LOGIN_FAILURE_RETENTION_SECS: i64 = 24 * 60 * 60;
 /// The columns of `users`, in the order [`user_from_row`] reads them by name.
 macro_rules! user_cols {
     () => {
-        "id, email, password_hash, role, enterprise_id, lang, created_at"
+        "id, email, password_hash, role, enterprise_id, lang, created_at, region_code, cluster_id"
+    };
+}
+
+/// The columns of `enterprises` (the same as `crate::regional::ENTERPRISE_COLS`).
+macro_rules! enterprise_cols {
+    () => {
+        "id, name, created_at, region_code, cluster_id, credit_code"
     };
 }
 
@@ -92,6 +108,10 @@ impl SqliteStore {
             store.pool.close().await;
             return Err(in_file(migrate_err(e), path));
         }
+        if let Err(e) = store.backfill_facts().await {
+            store.pool.close().await;
+            return Err(in_file(e, path));
+        }
         Ok(store)
     }
 
@@ -130,7 +150,9 @@ impl SqliteStore {
             .await
             .map_err(map_err)?;
         MIGRATOR.run(&pool).await.map_err(migrate_err)?;
-        Ok(SqliteStore { pool })
+        let store = SqliteStore { pool };
+        store.backfill_facts().await?;
+        Ok(store)
     }
 
     /// Closes every connection (waiting for those in use to be returned). Later calls fail with
@@ -331,6 +353,11 @@ fn user_from_row(row: &SqliteRow) -> Result<User> {
         enterprise_id: row.try_get("enterprise_id").db()?,
         lang: row.try_get("lang").db()?,
         created_at: row.try_get("created_at").db()?,
+        region_code: row
+            .try_get::<Option<i64>, _>("region_code")
+            .db()?
+            .map(crate::scope::region_code_text),
+        cluster_id: row.try_get("cluster_id").db()?,
     })
 }
 
@@ -339,6 +366,12 @@ fn enterprise_from_row(row: &SqliteRow) -> Result<Enterprise> {
         id: row.try_get("id").db()?,
         name: row.try_get("name").db()?,
         created_at: row.try_get("created_at").db()?,
+        region_code: row
+            .try_get::<Option<i64>, _>("region_code")
+            .db()?
+            .map(crate::scope::region_code_text),
+        cluster_id: row.try_get("cluster_id").db()?,
+        credit_code: row.try_get("credit_code").db()?,
     })
 }
 
@@ -445,6 +478,188 @@ async fn fetch_assessment(
     row.as_ref().map(assessment_from_row).transpose()
 }
 
+async fn create_enterprise_user_in(
+    conn: &mut SqliteConnection,
+    enterprise_name: &str,
+    email: &str,
+    password_hash: &str,
+    lang: Option<&str>,
+    now: i64,
+) -> Result<(Enterprise, User)> {
+    let row = sqlx::query(concat!(
+        "INSERT INTO enterprises (name, created_at) VALUES ($1, $2) RETURNING ",
+        enterprise_cols!()
+    ))
+    .bind(enterprise_name)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .db()?;
+    let enterprise = enterprise_from_row(&row)?;
+    // A taken e-mail address fails here; dropping the transaction rolls the enterprise back.
+    let user = insert_user(
+        conn,
+        email,
+        password_hash,
+        Role::Enterprise,
+        Some(enterprise.id),
+        lang,
+        now,
+    )
+    .await?;
+    Ok((enterprise, user))
+}
+
+async fn add_enterprise_user_in(
+    conn: &mut SqliteConnection,
+    enterprise_id: Id,
+    email: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<User> {
+    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enterprises WHERE id = $1")
+        .bind(enterprise_id)
+        .fetch_one(&mut *conn)
+        .await
+        .db()?;
+    if exists == 0 {
+        return Err(StoreError::NotFound);
+    }
+    insert_user(
+        conn,
+        email,
+        password_hash,
+        Role::Enterprise,
+        Some(enterprise_id),
+        None,
+        now,
+    )
+    .await
+}
+
+async fn set_password_in(
+    conn: &mut SqliteConnection,
+    user_id: Id,
+    password_hash: &str,
+) -> Result<()> {
+    let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+async fn delete_user_sessions_in(conn: &mut SqliteConnection, user_id: Id) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    Ok(())
+}
+
+async fn create_api_token_in(
+    conn: &mut SqliteConnection,
+    user_id: Id,
+    name: &str,
+    token_hash: &str,
+    now: i64,
+) -> Result<Id> {
+    sqlx::query_scalar(
+        "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(name)
+    .bind(token_hash)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+    .db()
+}
+
+async fn complete_assessment_in(
+    conn: &mut SqliteConnection,
+    enterprise_id: Id,
+    id: Id,
+    result: &serde_json::Value,
+    score: Option<f64>,
+    level: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    let report = result;
+    let result = to_json(result)?;
+    // SQLite would store NaN as NULL while PostgreSQL keeps it: store no score in both.
+    let score = score.filter(|s| s.is_finite());
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM assessments WHERE id = $1 AND enterprise_id = $2")
+            .bind(id)
+            .bind(enterprise_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .db()?
+            .ok_or(StoreError::NotFound)?;
+    if parse_status(id, &status)? == AssessmentStatus::Complete {
+        return Err(StoreError::Conflict(format!(
+            "assessment {id} is already complete"
+        )));
+    }
+    sqlx::query(
+        "UPDATE assessments SET status = $1, result = $2, score = $3, level = $4, completed_at = $5, \
+         updated_at = $5 WHERE id = $6 AND enterprise_id = $7",
+    )
+    .bind(status_str(AssessmentStatus::Complete))
+    .bind(result)
+    .bind(score)
+    .bind(level)
+    .bind(now)
+    .bind(id)
+    .bind(enterprise_id)
+    .execute(&mut *conn)
+    .await
+    .db()?;
+    // The dashboards' fact and rollups, in the same transaction.
+    regional_impl::record_fact_in(conn, enterprise_id, id, report, now).await
+}
+
+async fn insert_audit(conn: &mut SqliteConnection, record: &AuditRecord) -> Result<Id> {
+    sqlx::query_scalar(
+        "INSERT INTO audit_log (at, actor_user_id, action, target, detail, ip) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(record.at)
+    .bind(record.actor_user_id)
+    .bind(audit_text(&record.action))
+    .bind(audit_text(&record.target))
+    .bind(audit_text(&record.detail))
+    .bind(record.ip.as_deref().map(audit_text))
+    .fetch_one(conn)
+    .await
+    .db()
+}
+
+fn audit_entry_from_row(row: &SqliteRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: row.try_get("id").db()?,
+        at: row.try_get("at").db()?,
+        actor_user_id: row.try_get("actor_user_id").db()?,
+        actor_email: row.try_get("actor_email").db()?,
+        action: row.try_get("action").db()?,
+        target: row.try_get("target").db()?,
+        detail: row.try_get("detail").db()?,
+        ip: row.try_get("ip").db()?,
+    })
+}
+
+/// The audit log, newest first, with the actor's e-mail address (same SQL on both backends).
+pub(crate) const LIST_AUDIT_SQL: &str = "SELECT a.id, a.at, a.actor_user_id, u.email AS actor_email, \
+     a.action, a.target, a.detail, a.ip FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id \
+     ORDER BY a.at DESC, a.id DESC LIMIT $1 OFFSET $2";
+
 // ---- the trait ---------------------------------------------------------------------------------
 
 #[async_trait]
@@ -456,28 +671,18 @@ impl Store for SqliteStore {
         password_hash: &str,
         lang: Option<&str>,
     ) -> Result<(Enterprise, User)> {
-        let now = unix_now();
         let mut tx = self.write().await?;
-        let row = sqlx::query("INSERT INTO enterprises (name, created_at) VALUES ($1, $2) RETURNING id, name, created_at")
-            .bind(enterprise_name)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .db()?;
-        let enterprise = enterprise_from_row(&row)?;
-        // A taken e-mail address fails here; dropping `tx` rolls the enterprise back.
-        let user = insert_user(
+        let created = create_enterprise_user_in(
             &mut tx,
+            enterprise_name,
             email,
             password_hash,
-            Role::Enterprise,
-            Some(enterprise.id),
             lang,
-            now,
+            unix_now(),
         )
         .await?;
         tx.commit().await.db()?;
-        Ok((enterprise, user))
+        Ok(created)
     }
 
     async fn add_enterprise_user(
@@ -486,26 +691,9 @@ impl Store for SqliteStore {
         email: &str,
         password_hash: &str,
     ) -> Result<User> {
-        let now = unix_now();
         let mut tx = self.write().await?;
-        let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enterprises WHERE id = $1")
-            .bind(enterprise_id)
-            .fetch_one(&mut *tx)
-            .await
-            .db()?;
-        if exists == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let user = insert_user(
-            &mut tx,
-            email,
-            password_hash,
-            Role::Enterprise,
-            Some(enterprise_id),
-            None,
-            now,
-        )
-        .await?;
+        let user = add_enterprise_user_in(&mut tx, enterprise_id, email, password_hash, unix_now())
+            .await?;
         tx.commit().await.db()?;
         Ok(user)
     }
@@ -516,6 +704,14 @@ impl Store for SqliteStore {
         let user = insert_user(&mut tx, email, password_hash, Role::Admin, None, None, now).await?;
         tx.commit().await.db()?;
         Ok(user)
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query_scalar::<_, i64>("SELECT 1")
+            .fetch_one(&self.pool)
+            .await
+            .db()
+            .map(|_| ())
     }
 
     async fn has_admin(&self) -> Result<bool> {
@@ -555,11 +751,15 @@ impl Store for SqliteStore {
     }
 
     async fn enterprise(&self, id: Id) -> Result<Option<Enterprise>> {
-        let row = sqlx::query("SELECT id, name, created_at FROM enterprises WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .db()?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            enterprise_cols!(),
+            " FROM enterprises WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .db()?;
         row.as_ref().map(enterprise_from_row).transpose()
     }
 
@@ -601,15 +801,7 @@ impl Store for SqliteStore {
 
     async fn set_password(&self, user_id: Id, password_hash: &str) -> Result<()> {
         let mut tx = self.write().await?;
-        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(password_hash)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        set_password_in(&mut tx, user_id, password_hash).await?;
         tx.commit().await.db()
     }
 
@@ -706,27 +898,13 @@ impl Store for SqliteStore {
 
     async fn delete_user_sessions(&self, user_id: Id) -> Result<()> {
         let mut tx = self.write().await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await
-            .db()?;
+        delete_user_sessions_in(&mut tx, user_id).await?;
         tx.commit().await.db()
     }
 
     async fn create_api_token(&self, user_id: Id, name: &str, token_hash: &str) -> Result<Id> {
-        let now = unix_now();
         let mut tx = self.write().await?;
-        let id: Id = sqlx::query_scalar(
-            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(user_id)
-        .bind(name)
-        .bind(token_hash)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
+        let id = create_api_token_in(&mut tx, user_id, name, token_hash, unix_now()).await?;
         tx.commit().await.db()?;
         Ok(id)
     }
@@ -816,6 +994,7 @@ impl Store for SqliteStore {
         .await
         .db()?;
         let assessment = assessment_from_row(&row)?;
+        regional_impl::touch_activity(&mut tx, enterprise_id, now).await?;
         tx.commit().await.db()?;
         Ok(assessment)
     }
@@ -855,6 +1034,7 @@ impl Store for SqliteStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        regional_impl::touch_activity(&mut tx, enterprise_id, now).await?;
         tx.commit().await.db()
     }
 
@@ -869,38 +1049,8 @@ impl Store for SqliteStore {
         level: Option<i64>,
         now: i64,
     ) -> Result<()> {
-        let result = to_json(result)?;
-        // SQLite would store NaN as NULL while PostgreSQL keeps it: store no score in both.
-        let score = score.filter(|s| s.is_finite());
         let mut tx = self.write().await?;
-        let status: String = sqlx::query_scalar(
-            "SELECT status FROM assessments WHERE id = $1 AND enterprise_id = $2",
-        )
-        .bind(id)
-        .bind(enterprise_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .db()?
-        .ok_or(StoreError::NotFound)?;
-        if parse_status(id, &status)? == AssessmentStatus::Complete {
-            return Err(StoreError::Conflict(format!(
-                "assessment {id} is already complete"
-            )));
-        }
-        sqlx::query(
-            "UPDATE assessments SET status = $1, result = $2, score = $3, level = $4, completed_at = $5, \
-             updated_at = $5 WHERE id = $6 AND enterprise_id = $7",
-        )
-        .bind(status_str(AssessmentStatus::Complete))
-        .bind(result)
-        .bind(score)
-        .bind(level)
-        .bind(now)
-        .bind(id)
-        .bind(enterprise_id)
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        complete_assessment_in(&mut tx, enterprise_id, id, result, score, level, now).await?;
         tx.commit().await.db()
     }
 
@@ -949,4 +1099,145 @@ impl Store for SqliteStore {
         .db()?;
         row.as_ref().map(assessment_from_row).transpose()
     }
+
+    async fn record_audit(&self, record: &AuditRecord) -> Result<Id> {
+        let mut tx = self.write().await?;
+        let id = insert_audit(&mut tx, record).await?;
+        tx.commit().await.db()?;
+        Ok(id)
+    }
+
+    async fn list_audit(&self, page: Page) -> Result<(Vec<AuditEntry>, i64)> {
+        let (offset, limit) = bounds(page);
+        let mut tx = self.read().await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+            .fetch_one(&mut *tx)
+            .await
+            .db()?;
+        let rows = sqlx::query(LIST_AUDIT_SQL)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&mut *tx)
+            .await
+            .db()?;
+        tx.commit().await.db()?;
+        let entries = rows
+            .iter()
+            .map(audit_entry_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((entries, total))
+    }
+
+    async fn create_enterprise_user_audited(
+        &self,
+        enterprise_name: &str,
+        email: &str,
+        password_hash: &str,
+        lang: Option<&str>,
+        audit: &AuditCtx,
+    ) -> Result<(Enterprise, User)> {
+        let mut tx = self.write().await?;
+        let (enterprise, user) = create_enterprise_user_in(
+            &mut tx,
+            enterprise_name,
+            email,
+            password_hash,
+            lang,
+            unix_now(),
+        )
+        .await?;
+        let mut record = audit.record(AuditAction::Signup, format!("user:{}", user.id));
+        record.actor_user_id = Some(user.id);
+        insert_audit(&mut tx, &record).await?;
+        tx.commit().await.db()?;
+        Ok((enterprise, user))
+    }
+
+    async fn add_enterprise_user_audited(
+        &self,
+        enterprise_id: Id,
+        email: &str,
+        password_hash: &str,
+        audit: &AuditCtx,
+    ) -> Result<User> {
+        let mut tx = self.write().await?;
+        let user = add_enterprise_user_in(&mut tx, enterprise_id, email, password_hash, unix_now())
+            .await?;
+        let record = audit.record(AuditAction::ColleagueAdded, format!("user:{}", user.id));
+        insert_audit(&mut tx, &record).await?;
+        tx.commit().await.db()?;
+        Ok(user)
+    }
+
+    async fn create_admin_audited(
+        &self,
+        email: &str,
+        password_hash: &str,
+        audit: &AuditCtx,
+    ) -> Result<User> {
+        let now = unix_now();
+        let mut tx = self.write().await?;
+        let user = insert_user(&mut tx, email, password_hash, Role::Admin, None, None, now).await?;
+        let mut record = audit.record(AuditAction::AdminCreated, format!("user:{}", user.id));
+        record.actor_user_id = audit.actor_user_id.or(Some(user.id));
+        insert_audit(&mut tx, &record).await?;
+        tx.commit().await.db()?;
+        Ok(user)
+    }
+
+    async fn reset_password(
+        &self,
+        user_id: Id,
+        password_hash: &str,
+        audit: &AuditCtx,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        set_password_in(&mut tx, user_id, password_hash).await?;
+        delete_user_sessions_in(&mut tx, user_id).await?;
+        let record = audit.record(AuditAction::PasswordReset, format!("user:{user_id}"));
+        insert_audit(&mut tx, &record).await?;
+        tx.commit().await.db()
+    }
+
+    async fn complete_assessment_audited(
+        &self,
+        enterprise_id: Id,
+        id: Id,
+        result: &serde_json::Value,
+        score: Option<f64>,
+        level: Option<i64>,
+        now: i64,
+        audit: &AuditCtx,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        complete_assessment_in(&mut tx, enterprise_id, id, result, score, level, now).await?;
+        let record = audit.record(AuditAction::AssessmentCompleted, format!("assessment:{id}"));
+        insert_audit(&mut tx, &record).await?;
+        tx.commit().await.db()
+    }
+
+    async fn create_api_token_audited(
+        &self,
+        user_id: Id,
+        name: &str,
+        token_hash: &str,
+        audit: &AuditCtx,
+    ) -> Result<Id> {
+        let mut tx = self.write().await?;
+        let id = create_api_token_in(&mut tx, user_id, name, token_hash, unix_now()).await?;
+        let record = audit.record(AuditAction::ApiTokenCreated, format!("api_token:{id}"));
+        insert_audit(&mut tx, &record).await?;
+        tx.commit().await.db()?;
+        Ok(id)
+    }
 }
+
+crate::regional::impl_regional!(
+    store: SqliteStore,
+    db: sqlx::Sqlite,
+    conn: SqliteConnection,
+    row: SqliteRow,
+    pg: false,
+    write_cube: self::write_cube_values,
+    write_items: self::write_items_values
+);

@@ -4,10 +4,14 @@
 //! The OpenAPI document at `/api/v1/openapi.json` is generated from these handlers.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
-use axum::http::StatusCode;
-use axum::http::header::{ACCEPT_LANGUAGE, AUTHORIZATION};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{
+    FromRequest, FromRequestParts, Path, Query, RawPathParams, RawQuery, Request, State,
+};
+use axum::http::header::{ACCEPT_LANGUAGE, AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -15,16 +19,21 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use smedx_core::Lang;
-use smedx_store::{Assessment, AssessmentStatus, Page, StoreError, User};
+use smedx_store::{
+    Assessment, AssessmentStatus, AuditCtx, AuditEntry, Page, Role, StoreError, User,
+};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::audit;
 use crate::auth;
 use crate::i18n;
-use crate::pages::{LoginRefused, MAX_QUERY, check_login};
+use crate::pages::{Client, LoginRefused, MAX_QUERY, check_login};
 use crate::service::{self, Issue, ServiceError};
 
 // ---------------------------------------------------------------------------------------------
@@ -132,19 +141,22 @@ type ApiResult<T> = Result<T, ApiError>;
 #[derive(Clone, Copy)]
 pub struct ApiLang(pub Lang);
 
-fn lang_of(parts: &Parts) -> Option<Lang> {
-    let q = parts.uri.query().and_then(|q| {
+fn lang_from(uri: &Uri, headers: &HeaderMap) -> Option<Lang> {
+    let q = uri.query().and_then(|q| {
         form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "lang")
             .and_then(|(_, v)| Lang::parse(&v))
     });
     q.or_else(|| {
-        parts
-            .headers
+        headers
             .get(ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
             .and_then(i18n::from_accept_language)
     })
+}
+
+fn lang_of(parts: &Parts) -> Option<Lang> {
+    lang_from(&parts.uri, &parts.headers)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ApiLang {
@@ -158,6 +170,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiLang {
 pub struct ApiUser {
     pub user: User,
     pub lang: Lang,
+    /// The client's address (for the audit log).
+    pub ip: Option<String>,
 }
 
 impl ApiUser {
@@ -165,6 +179,32 @@ impl ApiUser {
         self.user
             .enterprise_id
             .ok_or_else(|| ApiError::new(self.lang, StatusCode::FORBIDDEN, "no_enterprise"))
+    }
+    fn require_admin(&self) -> ApiResult<()> {
+        if self.user.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(ApiError::new(self.lang, StatusCode::FORBIDDEN, "forbidden"))
+        }
+    }
+    /// The audit context of a change made with this token.
+    fn audit(&self, detail: String) -> AuditCtx {
+        AuditCtx {
+            at: auth::now(),
+            actor_user_id: Some(self.user.id),
+            ip: self.ip.clone(),
+            detail,
+        }
+    }
+}
+
+/// The client's address.
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(audit::client_ip(&parts.extensions)))
     }
 }
 
@@ -192,33 +232,198 @@ impl FromRequestParts<AppState> for ApiUser {
         let lang = asked
             .or_else(|| user.lang.as_deref().and_then(Lang::parse))
             .unwrap_or_default();
-        Ok(ApiUser { user, lang })
+        Ok(ApiUser {
+            user,
+            lang,
+            ip: audit::client_ip(&parts.extensions),
+        })
     }
 }
 
-/// A JSON body whose problems are reported as API errors (not axum's plain-text rejections).
+/// What a request's Content-Type says its body is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BodyKind {
+    /// `application/json` or `application/…+json`, any parameters (charset).
+    Json,
+    /// An HTML form (urlencoded or multipart): a common mistake, reported as "not JSON".
+    Form,
+    /// Anything else, or no Content-Type at all.
+    Other,
+}
+
+fn body_kind(parts: &Parts) -> BodyKind {
+    let Some(v) = parts.headers.get(CONTENT_TYPE) else {
+        return BodyKind::Other;
+    };
+    let mime = v
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")) {
+        BodyKind::Json
+    } else if mime == "application/x-www-form-urlencoded" || mime == "multipart/form-data" {
+        BodyKind::Form
+    } else {
+        BodyKind::Other
+    }
+}
+
+/// The first `name` in backquotes of an error message, for the messages that name a field
+/// ("missing field `email`", "duplicate field `q`", "unknown field `x`").
+fn field_in(message: &str) -> Option<String> {
+    if !message.contains(" field `") {
+        return None;
+    }
+    let rest = &message[message.find('`')? + 1..];
+    Some(rest[..rest.find('`')?].to_string())
+}
+
+/// Reads a JSON body: `Ok(None)` when it is empty (or only white space), which an operation
+/// with an optional body accepts and the others refuse.
+///
+/// Errors: 413 `too_large` over [`crate::BODY_LIMIT`]; 415 `unsupported_media_type` unless the
+/// Content-Type is JSON (an HTML form is a 400 `invalid_json`, the usual mistake); 400
+/// `invalid_json` (with `field` when the message names one) when it does not parse into `T`.
+async fn read_json<S: Send + Sync, T: DeserializeOwned>(
+    req: Request,
+    st: &S,
+) -> Result<Option<T>, ApiError> {
+    let (parts, body) = req.into_parts();
+    let lang = lang_of(&parts).unwrap_or_default();
+    let kind = body_kind(&parts);
+    let bytes = Bytes::from_request(Request::from_parts(parts, body), st)
+        .await
+        .map_err(|_| ApiError::new(lang, StatusCode::PAYLOAD_TOO_LARGE, "too_large"))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    match kind {
+        BodyKind::Json => {}
+        BodyKind::Form => {
+            let mut err = ApiError::new(lang, StatusCode::BAD_REQUEST, "invalid_json");
+            err.body.message = i18n::t(lang, "api_errors.form_body").to_string();
+            return Err(err);
+        }
+        BodyKind::Other => {
+            return Err(ApiError::new(
+                lang,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+            ));
+        }
+    }
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        let mut err = ApiError::new(lang, StatusCode::BAD_REQUEST, "invalid_json");
+        let detail = e.to_string();
+        err.body.field = field_in(&detail);
+        err.body.message = format!("{} ({detail})", err.body.message);
+        err
+    })
+}
+
+/// A required JSON body whose problems are reported as API errors (not axum's plain-text
+/// rejections); see [`read_json`]. An empty body is a 400 `invalid_json`.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, st: &S) -> Result<Self, Self::Rejection> {
-        let (mut parts, body) = req.into_parts();
-        let lang = lang_of(&parts).unwrap_or_default();
-        let req = Request::from_parts(parts.clone(), body);
-        let bytes = Bytes::from_request(req, st)
-            .await
-            .map_err(|_| ApiError::new(lang, StatusCode::PAYLOAD_TOO_LARGE, "too_large"))?;
-        let _ = &mut parts;
-        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &bytes
+        let lang = lang_of_request(&req);
+        match read_json(req, st).await? {
+            Some(v) => Ok(ApiJson(v)),
+            None => {
+                let mut err = ApiError::new(lang, StatusCode::BAD_REQUEST, "invalid_json");
+                err.body.message = i18n::t(lang, "api_errors.empty_body").to_string();
+                Err(err)
+            }
+        }
+    }
+}
+
+/// An optional JSON body: none, an empty one or `null` is `T::default()`.
+pub struct OptionalJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, st: &S) -> Result<Self, Self::Rejection> {
+        let v: Option<Option<T>> = read_json(req, st).await?;
+        Ok(OptionalJson(v.flatten().unwrap_or_default()))
+    }
+}
+
+fn lang_of_request(req: &Request) -> Lang {
+    lang_from(req.uri(), req.headers()).unwrap_or_default()
+}
+
+/// Path parameters; one that does not parse (`/assessments/abc`) is a 400 `invalid_path` naming
+/// the parameter, in JSON like every other error of the API.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, st: &S) -> Result<Self, Self::Rejection> {
+        let rejection = match Path::<T>::from_request_parts(parts, st).await {
+            Ok(Path(v)) => return Ok(ApiPath(v)),
+            Err(r) => r,
         };
-        serde_json::from_slice(text).map(ApiJson).map_err(|e| {
-            let mut err = ApiError::new(lang, StatusCode::BAD_REQUEST, "invalid_json");
-            err.body.message = format!("{} ({e})", err.body.message);
-            err
-        })
+        let lang = lang_of(parts).unwrap_or_default();
+        if rejection.status().is_server_error() {
+            tracing::error!("api path parameters: {}", rejection.body_text());
+            return Err(ApiError::new(
+                lang,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+            ));
+        }
+        let named = match &rejection {
+            PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+                ErrorKind::ParseErrorAtKey { key, .. }
+                | ErrorKind::InvalidUtf8InPathParam { key }
+                | ErrorKind::DeserializeError { key, .. } => Some(key.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        // A single parameter (`{id}`) is not named by the error: it is the only one.
+        let field = match named {
+            Some(k) => Some(k),
+            None => RawPathParams::from_request_parts(parts, st)
+                .await
+                .ok()
+                .and_then(|p| {
+                    let keys: Vec<&str> = p.iter().map(|(k, _)| k).collect();
+                    (keys.len() == 1).then(|| keys[0].to_string())
+                }),
+        };
+        let mut err = ApiError::new(lang, StatusCode::BAD_REQUEST, "invalid_path");
+        err.body.message = format!("{} ({})", err.body.message, rejection.body_text());
+        err.body.field = field;
+        Err(err)
+    }
+}
+
+/// Query parameters; a query that does not parse (a repeated or malformed parameter) is a 400
+/// `invalid_query`, with `field` when the problem names one.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, st: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, st).await {
+            Ok(Query(v)) => Ok(ApiQuery(v)),
+            Err(rejection) => {
+                let lang = lang_of(parts).unwrap_or_default();
+                let detail = rejection.body_text();
+                let mut err = ApiError::new(lang, StatusCode::BAD_REQUEST, "invalid_query");
+                err.body.field = field_in(&detail);
+                err.body.message = format!("{} ({detail})", err.body.message);
+                Err(err)
+            }
+        }
     }
 }
 
@@ -251,7 +456,8 @@ then send `Authorization: Bearer <token>`. `?lang=en|zh` (or Accept-Language) pi
         (name = "auth", description = "API tokens"),
         (name = "knowledge", description = "The knowledge base (public)"),
         (name = "engine", description = "Stateless classification and assessment"),
-        (name = "assessments", description = "The token holder's enterprise's assessments")
+        (name = "assessments", description = "The token holder's enterprise's assessments"),
+        (name = "admin", description = "Administration (administrators' tokens only)")
     )
 )]
 struct ApiDoc;
@@ -272,6 +478,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(put_answers))
         .routes(routes!(complete_assessment))
         .routes(routes!(get_result))
+        .routes(routes!(admin_audit))
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     router
@@ -283,11 +490,17 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route("/api/v1/{*rest}", axum::routing::any(api_not_found))
+        .method_not_allowed_fallback(api_method_not_allowed)
         .with_state(state)
 }
 
 async fn api_not_found(ApiLang(l): ApiLang) -> ApiError {
     ApiError::new(l, StatusCode::NOT_FOUND, "not_found")
+}
+
+/// 405 with the JSON error (axum keeps the `Allow` header).
+async fn api_method_not_allowed(ApiLang(l): ApiLang) -> ApiError {
+    ApiError::new(l, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,8 +511,10 @@ async fn api_not_found(ApiLang(l): ApiLang) -> ApiError {
 pub struct TokenRequest {
     email: String,
     password: String,
-    /// A label for the token, e.g. the script that uses it.
+    /// A label for the token, e.g. the script that uses it (no control characters; cut to 100
+    /// characters).
     #[serde(default)]
+    #[schema(pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     name: Option<String>,
 }
 
@@ -314,15 +529,41 @@ pub struct TokenResponse {
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", request_body = TokenRequest,
     responses(
         (status = 201, description = "Token created", body = TokenResponse),
-        (status = 401, description = "Wrong e-mail or password", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts", body = ErrorBody)
+        (status = 400, description = "`invalid_json`: the body is empty, not JSON, or not of this shape (`field` names a missing or unknown field)", body = ErrorBody),
+        (status = 401, description = "`login_failed`: wrong e-mail or password", body = ErrorBody),
+        (status = 413, description = "`too_large`: the body is over 256 KiB", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not labelled `application/json`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the name holds control characters (`field`: `name`)", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failed attempts for this address", body = ErrorBody)
     ))]
 async fn create_token(
     State(st): State<AppState>,
     ApiLang(l): ApiLang,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
-    let user = match check_login(&st, &req.email, &req.password)
+    // Checked before anything is looked up or recorded.
+    if req
+        .name
+        .as_deref()
+        .is_some_and(|n| service::has_control_chars(n, false))
+    {
+        return Err(ApiError::invalid(
+            l,
+            &[Issue {
+                field: "name".into(),
+                message: smedx_core::Localized::new(
+                    i18n::t(Lang::Zh, "errors.control_chars"),
+                    i18n::t(Lang::En, "errors.control_chars"),
+                ),
+            }],
+        ));
+    }
+    let client = Client {
+        ip: ip.clone(),
+        channel: "api",
+    };
+    let user = match check_login(&st, &req.email, &req.password, &client)
         .await
         .map_err(|e| ApiError::store(l, e))?
     {
@@ -345,10 +586,17 @@ async fn create_token(
         .chars()
         .take(100)
         .collect();
+    let audit = AuditCtx {
+        at: auth::now(),
+        actor_user_id: Some(user.id),
+        ip,
+        detail: audit::kv(&[("name", &name)]),
+    };
     st.store
-        .create_api_token(user.id, &name, &auth::sha256_hex(&token))
+        .create_api_token_audited(user.id, &name, &auth::sha256_hex(&token), &audit)
         .await
         .map_err(|e| ApiError::store(l, e))?;
+    tracing::info!(user_id = user.id, "API token created");
     Ok((
         StatusCode::CREATED,
         Json(TokenResponse {
@@ -374,12 +622,13 @@ async fn list_scenarios(State(st): State<AppState>) -> Json<serde_json::Value> {
     params(("id" = String, Path, description = "Scenario id, e.g. pl.transparency")),
     responses(
         (status = 200, description = "The scenario", body = serde_json::Value),
-        (status = 404, description = "No such scenario", body = ErrorBody)
+        (status = 400, description = "`invalid_path`: a path parameter does not parse (`field` names it)", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such scenario", body = ErrorBody)
     ))]
 async fn get_scenario(
     State(st): State<AppState>,
     ApiLang(l): ApiLang,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let kb = &st.engine.kb;
     let s = kb
@@ -429,11 +678,14 @@ pub struct SearchHitBody {
 
 /// Scenarios matching a pain point in plain words, with the words that matched.
 #[utoipa::path(get, path = "/api/v1/search", tag = "knowledge", params(SearchParams),
-    responses((status = 200, description = "Matches, best first", body = Vec<SearchHitBody>)))]
+    responses(
+        (status = 200, description = "Matches, best first", body = Vec<SearchHitBody>),
+        (status = 400, description = "`invalid_query`: a query parameter does not parse (`field` names it)", body = ErrorBody)
+    ))]
 async fn search(
     State(st): State<AppState>,
     ApiLang(l): ApiLang,
-    Query(p): Query<SearchParams>,
+    ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Json<Vec<SearchHitBody>> {
     let q: String = p.q.chars().take(MAX_QUERY).collect();
     let kb = &st.engine.kb;
@@ -454,15 +706,129 @@ async fn search(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Documents (for the OpenAPI document only: the handlers take JSON and validate it in full, so
+// every problem is reported with its field)
+// ---------------------------------------------------------------------------------------------
+
+/// Product complexity.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = ProductComplexity)]
+#[allow(dead_code)]
+enum ComplexityDoc {
+    Low,
+    Medium,
+    High,
+}
+
+/// Place in the industrial chain.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = ChainPosition)]
+#[allow(dead_code)]
+enum PositionDoc {
+    Upstream,
+    Midstream,
+    Downstream,
+}
+
+/// A profile document (README "Profile format"; money in yuan). A null field is the same as
+/// leaving it out; an unknown field is an error. Besides `industry`, the figures the size rule
+/// of the industry uses are required (e.g. employees and revenue in manufacturing), and the
+/// industry must be one of the knowledge base's: such problems are 422s naming the field.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Profile)]
+#[allow(dead_code)]
+struct ProfileDoc {
+    /// The enterprise's name.
+    #[schema(max_length = 200)]
+    name: Option<String>,
+    /// A GB/T 4754 industry code (e.g. `C3311`) or one of the ten sub-sector ids (e.g. `metal`).
+    #[schema(example = "C3311")]
+    industry: String,
+    /// People employed.
+    #[schema(minimum = 0, maximum = 1e15, example = 85)]
+    employees: Option<f64>,
+    /// Revenue of the last year, yuan.
+    #[schema(minimum = 0, maximum = 1e15, example = 32000000)]
+    revenue: Option<f64>,
+    /// Total assets, yuan.
+    #[schema(minimum = 0, maximum = 1e15)]
+    assets: Option<f64>,
+    /// Budget for digital transformation, yuan.
+    #[schema(minimum = 0, maximum = 1e15)]
+    budget: Option<f64>,
+    product_complexity: Option<ComplexityDoc>,
+    chain_position: Option<PositionDoc>,
+    in_cluster: Option<bool>,
+    supplies_chain_leader: Option<bool>,
+    uses_platform: Option<bool>,
+    /// Scenario ids already in use.
+    adopted: Option<Vec<String>>,
+    /// Pain points in plain words.
+    #[schema(max_length = 4000)]
+    pain_points: Option<String>,
+}
+
+/// An answers document (README "Answers format"): answers keyed by question id (an option id,
+/// a list of option ids, or an object of figures, each at most 10^15), plus `scenarios` and
+/// `obstacles`. Unknown question ids and figures that do not fit the question are 422s naming
+/// the question.
+struct AnswersDoc;
+
+impl utoipa::PartialSchema for AnswersDoc {
+    fn schema() -> RefOr<Schema> {
+        let ratings = ObjectBuilder::new()
+            .description(Some(
+                "Scenario levels 0–4 keyed by scenario id (unrated counts as 0)",
+            ))
+            .additional_properties(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0))
+                    .maximum(Some(4)),
+            ));
+        let obstacles = ObjectBuilder::new()
+            .description(Some("Obstacles the firm has, keyed by obstacle id"))
+            .additional_properties(Some(ObjectBuilder::new().schema_type(Type::Boolean)));
+        ObjectBuilder::new()
+            .description(Some(
+                "Answers keyed by question id, plus `scenarios` and `obstacles`",
+            ))
+            .property("scenarios", ratings)
+            .property("obstacles", obstacles)
+            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+            .examples([json!({
+                "network": ["shopfloor_control"],
+                "information_systems": "multiple",
+                "equipment_digital": {"digital": 14, "total": 40},
+                "scenarios": {"production_control": 2},
+                "obstacles": {"budget": true}
+            })])
+            .into()
+    }
+}
+
+impl ToSchema for AnswersDoc {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Answers")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Stateless engine
 // ---------------------------------------------------------------------------------------------
 
 /// Classify a profile (README "Profile format"; money in yuan).
 #[utoipa::path(post, path = "/api/v1/classify", tag = "engine",
-    request_body(content = serde_json::Value, description = "A profile document"),
+    request_body(content = ProfileDoc, description = "A profile document"),
     responses(
         (status = 200, description = "Size class, sub-sector, complexity, chain position, paths", body = serde_json::Value),
-        (status = 422, description = "The profile is invalid (field named)", body = ErrorBody)
+        (status = 400, description = "`invalid_json`: the body is empty, not JSON, or not of this shape (`field` names a missing or unknown field)", body = ErrorBody),
+        (status = 413, description = "`too_large`: the body is over 256 KiB", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not labelled `application/json`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the profile is invalid (`field` names the first problem, `errors` lists all)", body = ErrorBody)
     ))]
 async fn classify(
     State(st): State<AppState>,
@@ -485,11 +851,11 @@ async fn classify(
 #[derive(Deserialize, ToSchema)]
 pub struct AssessRequest {
     /// A profile document.
-    #[schema(value_type = Object)]
+    #[schema(value_type = ProfileDoc)]
     profile: serde_json::Value,
     /// Questionnaire answers keyed by question id (optional).
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<AnswersDoc>)]
     answers: Option<serde_json::Value>,
 }
 
@@ -498,7 +864,10 @@ pub struct AssessRequest {
 #[utoipa::path(post, path = "/api/v1/assess", tag = "engine", request_body = AssessRequest,
     responses(
         (status = 200, description = "The report", body = serde_json::Value),
-        (status = 422, description = "Invalid profile or answers (field named)", body = ErrorBody)
+        (status = 400, description = "`invalid_json`: the body is empty, not JSON, or not of this shape (`field` names a missing or unknown field)", body = ErrorBody),
+        (status = 413, description = "`too_large`: the body is over 256 KiB", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not labelled `application/json`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: invalid profile or answers (`field` names the first problem, `errors` lists all)", body = ErrorBody)
     ))]
 async fn assess(
     State(st): State<AppState>,
@@ -582,7 +951,8 @@ fn detail(a: &Assessment) -> serde_json::Value {
 #[utoipa::path(get, path = "/api/v1/assessments", tag = "assessments", security(("bearer" = [])),
     responses(
         (status = 200, description = "Assessments", body = Vec<AssessmentSummary>),
-        (status = 401, description = "No or unknown token", body = ErrorBody)
+        (status = 401, description = "`unauthorized`: no token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "`no_enterprise`: the token's account belongs to no enterprise (an administrator)", body = ErrorBody)
     ))]
 async fn list_assessments(
     State(st): State<AppState>,
@@ -612,15 +982,20 @@ pub struct CreateAssessment {
 
 /// Start a new draft (optionally copying an earlier assessment's profile and answers).
 #[utoipa::path(post, path = "/api/v1/assessments", tag = "assessments", security(("bearer" = [])),
-    request_body = CreateAssessment,
+    request_body(content = Option<CreateAssessment>, description = "Optional: no body (or `{}`) starts an empty draft"),
     responses(
         (status = 201, description = "The new draft", body = serde_json::Value),
-        (status = 404, description = "copy_from does not exist", body = ErrorBody)
+        (status = 400, description = "`invalid_json`: the body is empty, not JSON, or not of this shape (`field` names a missing or unknown field)", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "`no_enterprise`: the token's account belongs to no enterprise (an administrator)", body = ErrorBody),
+        (status = 404, description = "`not_found`: `copy_from` does not exist (or is another enterprise's)", body = ErrorBody),
+        (status = 413, description = "`too_large`: the body is over 256 KiB", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not labelled `application/json`", body = ErrorBody)
     ))]
 async fn create_assessment(
     State(st): State<AppState>,
     u: ApiUser,
-    ApiJson(req): ApiJson<CreateAssessment>,
+    OptionalJson(req): OptionalJson<CreateAssessment>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let ent = u.enterprise()?;
     if let Some(src) = req.copy_from {
@@ -653,12 +1028,15 @@ async fn load(st: &AppState, u: &ApiUser, id: i64) -> ApiResult<(i64, Assessment
     params(("id" = i64, Path, description = "Assessment id")),
     responses(
         (status = 200, description = "The assessment", body = serde_json::Value),
-        (status = 404, description = "Not found (or another enterprise's)", body = ErrorBody)
+        (status = 400, description = "`invalid_path`: a path parameter does not parse (`field` names it)", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "`no_enterprise`: the token's account belongs to no enterprise (an administrator)", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such assessment, or another enterprise's", body = ErrorBody)
     ))]
 async fn get_assessment(
     State(st): State<AppState>,
     u: ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let (_, a) = load(&st, &u, id).await?;
     Ok(Json(detail(&a)))
@@ -679,17 +1057,22 @@ fn draft_only(u: &ApiUser, a: &Assessment) -> ApiResult<()> {
 /// Replace the profile of a draft (validated in full; every problem names its field).
 #[utoipa::path(put, path = "/api/v1/assessments/{id}/profile", tag = "assessments", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Assessment id")),
-    request_body(content = serde_json::Value, description = "A profile document"),
+    request_body(content = ProfileDoc, description = "A profile document"),
     responses(
-        (status = 200, description = "Saved", body = serde_json::Value),
-        (status = 404, description = "Not found", body = ErrorBody),
-        (status = 409, description = "Already complete", body = ErrorBody),
-        (status = 422, description = "Invalid (field named)", body = ErrorBody)
+        (status = 200, description = "Saved; the assessment", body = serde_json::Value),
+        (status = 400, description = "`invalid_json`: the body is empty, not JSON, or not of this shape; `invalid_path`: the id does not parse", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "`no_enterprise`: the token's account belongs to no enterprise (an administrator)", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such assessment, or another enterprise's", body = ErrorBody),
+        (status = 409, description = "`already_complete`: the assessment is complete and can no longer change", body = ErrorBody),
+        (status = 413, description = "`too_large`: the body is over 256 KiB", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not labelled `application/json`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the profile is invalid (`field` names the first problem, `errors` lists all)", body = ErrorBody)
     ))]
 async fn put_profile(
     State(st): State<AppState>,
     u: ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(doc): ApiJson<serde_json::Value>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let (ent, a) = load(&st, &u, id).await?;
@@ -699,23 +1082,28 @@ async fn put_profile(
         .save_step(ent, id, a.step.max(1), &doc, &a.answers, auth::now())
         .await
         .map_err(|e| ApiError::store(u.lang, e))?;
-    get_assessment(State(st), u, Path(id)).await
+    get_assessment(State(st), u, ApiPath(id)).await
 }
 
 /// Replace the answers of a draft (keyed by question id, plus `scenarios` and `obstacles`).
 #[utoipa::path(put, path = "/api/v1/assessments/{id}/answers", tag = "assessments", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Assessment id")),
-    request_body(content = serde_json::Value, description = "An answers document"),
+    request_body(content = AnswersDoc, description = "An answers document"),
     responses(
-        (status = 200, description = "Saved", body = serde_json::Value),
-        (status = 404, description = "Not found", body = ErrorBody),
-        (status = 409, description = "Already complete", body = ErrorBody),
-        (status = 422, description = "Invalid (question named in `field`)", body = ErrorBody)
+        (status = 200, description = "Saved; the assessment", body = serde_json::Value),
+        (status = 400, description = "`invalid_json`: the body is empty, not JSON, or not of this shape; `invalid_path`: the id does not parse", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "`no_enterprise`: the token's account belongs to no enterprise (an administrator)", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such assessment, or another enterprise's", body = ErrorBody),
+        (status = 409, description = "`already_complete`: the assessment is complete and can no longer change", body = ErrorBody),
+        (status = 413, description = "`too_large`: the body is over 256 KiB", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not labelled `application/json`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the answers are invalid (`field` names the question)", body = ErrorBody)
     ))]
 async fn put_answers(
     State(st): State<AppState>,
     u: ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(doc): ApiJson<serde_json::Value>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let (ent, a) = load(&st, &u, id).await?;
@@ -727,7 +1115,7 @@ async fn put_answers(
         .save_step(ent, id, step, &a.profile, &doc, auth::now())
         .await
         .map_err(|e| ApiError::store(u.lang, e))?;
-    get_assessment(State(st), u, Path(id)).await
+    get_assessment(State(st), u, ApiPath(id)).await
 }
 
 /// Run the engine on the draft and store the report; the assessment becomes complete.
@@ -735,17 +1123,21 @@ async fn put_answers(
     params(("id" = i64, Path, description = "Assessment id")),
     responses(
         (status = 200, description = "The report", body = serde_json::Value),
-        (status = 404, description = "Not found", body = ErrorBody),
-        (status = 409, description = "Already complete", body = ErrorBody),
-        (status = 422, description = "Profile or answers incomplete (field named)", body = ErrorBody)
+        (status = 400, description = "`invalid_path`: a path parameter does not parse (`field` names it)", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "`no_enterprise`: the token's account belongs to no enterprise (an administrator)", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such assessment, or another enterprise's", body = ErrorBody),
+        (status = 409, description = "`already_complete`: the assessment is complete and can no longer change", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the profile or answers are incomplete (`field` named)", body = ErrorBody)
     ))]
 async fn complete_assessment(
     State(st): State<AppState>,
     u: ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let ent = u.enterprise()?;
-    let report = service::complete(&st.engine, st.store.as_ref(), ent, id, auth::now())
+    let audit = u.audit(String::new());
+    let report = service::complete(&st.engine, st.store.as_ref(), ent, id, auth::now(), &audit)
         .await
         .map_err(|e| ApiError::service(u.lang, e))?;
     Ok(Json(json!(report)))
@@ -756,17 +1148,123 @@ async fn complete_assessment(
     params(("id" = i64, Path, description = "Assessment id")),
     responses(
         (status = 200, description = "The report", body = serde_json::Value),
-        (status = 404, description = "Not found", body = ErrorBody),
-        (status = 409, description = "Not complete yet", body = ErrorBody)
+        (status = 400, description = "`invalid_path`: a path parameter does not parse (`field` names it)", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "`no_enterprise`: the token's account belongs to no enterprise (an administrator)", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such assessment, or another enterprise's", body = ErrorBody),
+        (status = 409, description = "`not_complete`: not complete yet", body = ErrorBody)
     ))]
 async fn get_result(
     State(st): State<AppState>,
     u: ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let (_, a) = load(&st, &u, id).await?;
     let r = a
         .result
         .ok_or_else(|| ApiError::new(u.lang, StatusCode::CONFLICT, "not_complete"))?;
     Ok(Json(r))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Administration
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct AuditParams {
+    /// Entries to skip (newest first).
+    #[serde(default)]
+    offset: i64,
+    /// Entries to return, 1–200 (default 50).
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+/// One entry of the audit log.
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntryBody {
+    id: i64,
+    /// Unix seconds (UTC).
+    at: i64,
+    actor_user_id: Option<i64>,
+    actor_email: Option<String>,
+    /// login_ok, login_failed, logout, signup, admin_created, password_reset, colleague_added,
+    /// assessment_completed, api_token_created (more may come).
+    action: String,
+    /// What it was done to, e.g. `user:12`, `assessment:40`, or the e-mail address of a failed log-in.
+    target: String,
+    /// key=value facts.
+    detail: String,
+    ip: Option<String>,
+}
+
+impl From<AuditEntry> for AuditEntryBody {
+    fn from(e: AuditEntry) -> Self {
+        AuditEntryBody {
+            id: e.id,
+            at: e.at,
+            actor_user_id: e.actor_user_id,
+            actor_email: e.actor_email,
+            action: e.action,
+            target: e.target,
+            detail: e.detail,
+            ip: e.ip,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    total: i64,
+    offset: i64,
+    limit: i64,
+    /// Newest first.
+    items: Vec<AuditEntryBody>,
+}
+
+/// The audit log, newest first (administrators' tokens only).
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", security(("bearer" = [])),
+    params(AuditParams),
+    responses(
+        (status = 200, description = "A page of the audit log", body = AuditPage),
+        (status = 400, description = "`invalid_query`: a query parameter does not parse (`field` names it)", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an administrator", body = ErrorBody)
+    ))]
+async fn admin_audit(
+    State(st): State<AppState>,
+    u: ApiUser,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<AuditPage>> {
+    u.require_admin()?;
+    // Parsed here, so a bad number is a JSON error like every other of the API.
+    let mut p = AuditParams {
+        offset: 0,
+        limit: None,
+    };
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let target = match k.as_ref() {
+            "offset" => &mut p.offset,
+            "limit" => p.limit.insert(0),
+            _ => continue,
+        };
+        *target = v.trim().parse().map_err(|_| {
+            let mut err = ApiError::new(u.lang, StatusCode::BAD_REQUEST, "invalid_query");
+            err.body.field = Some(k.into_owned());
+            err
+        })?;
+    }
+    let limit = p.limit.unwrap_or(50).clamp(1, 200);
+    let offset = crate::pages::page_offset(p.offset);
+    let (entries, total) = st
+        .store
+        .list_audit(Page { offset, limit })
+        .await
+        .map_err(|e| ApiError::store(u.lang, e))?;
+    Ok(Json(AuditPage {
+        total,
+        offset,
+        limit,
+        items: entries.into_iter().map(AuditEntryBody::from).collect(),
+    }))
 }

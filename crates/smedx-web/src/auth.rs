@@ -12,6 +12,8 @@ pub const SESSION_COOKIE: &str = "smedx_session";
 pub const CSRF_COOKIE: &str = "smedx_csrf";
 pub const LANG_COOKIE: &str = "lang";
 pub const SESSION_SECONDS: i64 = 14 * 24 * 3600;
+/// A setup token (the one-time link that creates the first administrator) is valid this long.
+pub const SETUP_TOKEN_SECONDS: i64 = 24 * 3600;
 /// Login rate limit: this many failures per e-mail address within the window → 429.
 pub const MAX_LOGIN_FAILURES: i64 = 5;
 pub const LOGIN_WINDOW_SECONDS: i64 = 15 * 60;
@@ -93,7 +95,9 @@ pub fn normalize_email(s: &str) -> Option<String> {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && e.len() <= 254
-        && !e.chars().any(|c| c.is_whitespace() || c == '<' || c == '>');
+        && !e
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
     ok.then_some(e)
 }
 
@@ -129,6 +133,8 @@ mod tests {
         assert_eq!(normalize_email("ab.cn"), None);
         assert_eq!(normalize_email("a@b"), None);
         assert_eq!(normalize_email("a b@c.cn"), None);
+        assert_eq!(normalize_email("a\0@b.cn"), None);
+        assert_eq!(normalize_email("a@b.cn\u{7f}"), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::{ACCEPT_LANGUAGE, SET_COOKIE};
+use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -29,6 +29,10 @@ pub struct Ctx {
     pub secure: bool,
     /// Path and query of this request without `lang`, for the language switch and `next`.
     pub here: String,
+    /// The client's address (for the audit log).
+    pub ip: Option<String>,
+    /// The request's id (`x-request-id`), shown on error pages so a user can quote it.
+    pub request_id: Option<String>,
 }
 
 impl Ctx {
@@ -85,6 +89,15 @@ impl Ctx {
     /// The enterprise of the logged-in user (administrators have none).
     pub fn enterprise_id(&self) -> Result<i64, AppError> {
         self.user()?.enterprise_id.ok_or(AppError::Forbidden)
+    }
+    /// The audit context of a change made by this request's user (if any).
+    pub fn audit(&self, detail: String) -> smedx_store::AuditCtx {
+        smedx_store::AuditCtx {
+            at: auth::now(),
+            actor_user_id: self.user.as_ref().map(|u| u.id),
+            ip: self.ip.clone(),
+            detail,
+        }
     }
     pub fn require_admin(&self) -> Result<&User, AppError> {
         let u = self.user()?;
@@ -217,6 +230,12 @@ pub async fn middleware(State(st): State<AppState>, req: Request, next: Next) ->
         session_hash,
         secure,
         here: without_lang(parts.uri.path(), parts.uri.query()),
+        ip: crate::audit::client_ip(&parts.extensions),
+        request_id: parts
+            .headers
+            .get(crate::ops::REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
     };
 
     let body = if parts.method == Method::POST {
@@ -242,6 +261,15 @@ pub async fn middleware(State(st): State<AppState>, req: Request, next: Next) ->
     let mut resp = next.run(Request::from_parts(parts, body)).await;
     if let Some(e) = resp.extensions().get::<ErrorPage>().copied() {
         resp = error_page(&ctx, e.status, e.key);
+    } else if is_plain_rejection(&resp) {
+        // An extractor's rejection (a path or query that does not parse, a form that is not a
+        // form): axum answers in plain text; show the usual page instead.
+        let key = if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "errors.too_large"
+        } else {
+            "errors.bad_request"
+        };
+        resp = error_page(&ctx, resp.status(), key);
     }
     if let Some(l) = switched {
         add_cookie(
@@ -258,6 +286,17 @@ pub async fn middleware(State(st): State<AppState>, req: Request, next: Next) ->
         add_cookie(&mut resp, auth::cookie(CSRF_COOKIE, t, secure, 24 * 3600));
     }
     resp
+}
+
+/// A 4xx in plain text: what axum's extractors answer when they refuse a request (the pages
+/// themselves answer HTML).
+fn is_plain_rejection(resp: &Response) -> bool {
+    resp.status().is_client_error()
+        && resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain"))
 }
 
 pub fn error_page(c: &Ctx, status: StatusCode, key: &'static str) -> Response {

@@ -7,10 +7,12 @@
 
 mod api;
 mod assets;
+mod audit;
 mod auth;
 mod ctx;
 mod error;
 pub mod i18n;
+pub mod ops;
 mod pages;
 mod security;
 mod service;
@@ -22,12 +24,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::Response;
 use smedx_core::recommend::Engine;
-use smedx_store::Store;
+use smedx_store::{AuditCtx, Store};
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 /// Largest request body accepted anywhere (forms and API documents are small).
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -39,6 +43,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Mark cookies `Secure` even when the request did not say it came over TLS.
     pub secure_cookies: bool,
+    /// The figures `/metrics` shows.
+    pub metrics: Arc<ops::Metrics>,
 }
 
 impl AppState {
@@ -47,22 +53,41 @@ impl AppState {
             engine,
             store,
             secure_cookies,
+            metrics: Arc::new(ops::Metrics::new()),
         }
     }
 }
 
-/// The whole application: pages, API, static files, with security headers and a body limit.
+/// The whole application: pages, API, static files, `/healthz` and `/metrics`, with security
+/// headers, a body limit, request ids, the request log and request metrics.
 pub fn app(state: AppState) -> Router {
     let pages = pages::router(state.clone());
     let api = api::router(state.clone());
     let router = Router::new()
         .merge(pages)
         .merge(api)
-        .merge(assets::router());
+        .merge(assets::router())
+        .merge(ops::router(state.clone()));
+    // The last layer added is the outermost: a request passes the request-id cleaner, gets its
+    // id, enters its log span, is counted, then meets the limits and the handlers.
     security::with_headers(router)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(TraceLayer::new_for_http())
+        .layer(from_fn(limit_body))
+        .layer(from_fn_with_state(state.metrics.clone(), ops::track))
+        .layer(ops::trace_layer())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(from_fn(ops::clean_request_id))
+}
+
+/// Caps every request body at [`BODY_LIMIT`] bytes as it is read, whatever the request says
+/// about its length. Unlike a limit that answers early from the Content-Length header (with a
+/// bare text/plain 413), the request reaches the application, whose body readers answer in its
+/// own format: the translated error page for forms, `{"code": "too_large"}` for the API.
+async fn limit_body(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = Body::new(http_body_util::Limited::new(body, BODY_LIMIT));
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Serves the application on an already bound listener until `shutdown` resolves.
@@ -126,7 +151,16 @@ pub async fn ensure_admin(
         let hash = auth::hash_password(pw.to_string())
             .await
             .map_err(SetupError::Hash)?;
-        state.store.create_admin(&email, &hash).await?;
+        let audit = AuditCtx {
+            at: auth::now(),
+            detail: audit::kv(&[("email", &email), ("via", "command_line")]),
+            ..AuditCtx::default()
+        };
+        state
+            .store
+            .create_admin_audited(&email, &hash, &audit)
+            .await?;
+        tracing::info!("administrator created from the command line");
         return Ok(AdminSetup::Created(email));
     }
     if state.store.has_admin().await? {
@@ -135,7 +169,10 @@ pub async fn ensure_admin(
     let token = auth::new_token();
     state
         .store
-        .create_setup_token(&auth::sha256_hex(&token), auth::now() + 24 * 3600)
+        .create_setup_token(
+            &auth::sha256_hex(&token),
+            auth::now() + auth::SETUP_TOKEN_SECONDS,
+        )
         .await?;
     Ok(AdminSetup::SetupToken(token))
 }

@@ -13,9 +13,10 @@ use serde::Deserialize;
 use smedx_core::Lang;
 use smedx_core::assessment::QuestionKind;
 use smedx_core::kb::KnowledgeBase;
-use smedx_store::{Assessment, AssessmentStatus, Page, StoreError, User};
+use smedx_store::{Assessment, AssessmentStatus, AuditAction, AuditRecord, Page, StoreError, User};
 
 use crate::AppState;
+use crate::audit;
 use crate::auth::{self, SESSION_COOKIE};
 use crate::ctx::{self, Ctx};
 use crate::error::{AppError, AppResult};
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/setup/{token}", get(setup_form).post(setup))
         .route("/admin/users", get(admin_users))
         .route("/admin/users/{id}/password", post(admin_reset))
+        .route("/admin/audit", get(admin_audit))
         .route("/account", get(account))
         .route("/account/users", post(add_colleague))
         .route("/assess", get(assess_start))
@@ -66,12 +68,40 @@ fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
-/// Only local paths, so `next` cannot send a user to another site.
+/// Only local paths, so `next` cannot send a user to another site: one "/" followed by anything
+/// but "/" or "\\", printable ASCII only (no spaces, tabs, line breaks or NUL: browsers drop tabs
+/// and line breaks from URLs, so `/\t/host` would become `//host`; CR, LF and NUL cannot go
+/// into a header) and no "\\" anywhere. Paths this application links to are percent-encoded.
 fn safe_next(next: Option<&str>, default: &str) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if is_local_path(n) => n.to_string(),
         _ => default.to_string(),
     }
+}
+
+fn is_local_path(n: &str) -> bool {
+    let mut chars = n.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && n.chars().all(|c| c.is_ascii_graphic() && c != '\\')
+}
+
+/// Largest offset a paged list accepts (a larger one shows an empty page), so that paging
+/// arithmetic cannot overflow.
+pub const MAX_OFFSET: i64 = 1_000_000_000;
+
+/// An offset from a query string, within `0..=MAX_OFFSET`.
+pub fn page_offset(raw: i64) -> i64 {
+    raw.clamp(0, MAX_OFFSET)
+}
+
+/// The previous and next page's offsets around `offset`, pages of `size` out of `total`.
+fn prev_next(offset: i64, size: i64, total: i64) -> (Option<i64>, Option<i64>) {
+    let next = offset.saturating_add(size);
+    (
+        (offset > 0).then(|| offset.saturating_sub(size).max(0)),
+        (next < total).then_some(next),
+    )
 }
 
 /// "2026-11-26" from Unix seconds (UTC).
@@ -259,6 +289,8 @@ async fn signup(State(st): State<AppState>, c: Ctx, Form(pairs): Form<Pairs>) ->
     let name = f.val("enterprise").trim().to_string();
     if name.is_empty() {
         errors.insert("enterprise".into(), c.t("errors.required").into());
+    } else if service::has_control_chars(&name, false) {
+        errors.insert("enterprise".into(), c.t("errors.control_chars").into());
     } else if name.chars().count() > 200 {
         errors.insert("enterprise".into(), c.t("errors.too_long").into());
     }
@@ -271,12 +303,16 @@ async fn signup(State(st): State<AppState>, c: Ctx, Form(pairs): Form<Pairs>) ->
         let hash = auth::hash_password(f.val("password").to_string())
             .await
             .map_err(AppError::Internal)?;
+        let audit = c.audit(audit::kv(&[("email", email)]));
         match st
             .store
-            .create_enterprise_user(&name, email, &hash, Some(c.lang.code()))
+            .create_enterprise_user_audited(&name, email, &hash, Some(c.lang.code()), &audit)
             .await
         {
-            Ok((_, user)) => return start_session(&st, &c, &user, &next).await,
+            Ok((_, user)) => {
+                tracing::info!(user_id = user.id, "sign-up");
+                return start_session(&st, &c, &user, &next).await;
+            }
             Err(StoreError::Conflict(_)) => {
                 errors.insert("email".into(), c.t("errors.email_taken").into());
             }
@@ -321,24 +357,38 @@ pub enum LoginRefused {
     TooMany,
 }
 
-/// Checks e-mail and password under the rate limit (shared with the API's token endpoint).
+/// Where a log-in attempt comes from, for the log and the audit log.
+pub struct Client {
+    pub ip: Option<String>,
+    /// "web" (the log-in form) or "api" (the token endpoint).
+    pub channel: &'static str,
+}
+
+/// Checks e-mail and password under the rate limit (shared with the API's token endpoint), and
+/// logs and audits the outcome (never the password; the address only when it is well-formed).
+/// Attempts refused by the rate limit are logged but not audited (the failures that led to the
+/// limit are), so a flood of them cannot grow the audit log.
 pub async fn check_login(
     st: &AppState,
     email: &str,
     password: &str,
+    client: &Client,
 ) -> Result<Result<User, LoginRefused>, StoreError> {
     let key = auth::login_key(email);
     let now = auth::now();
+    let channel = client.channel;
     if st
         .store
         .login_failures(&key, now - auth::LOGIN_WINDOW_SECONDS)
         .await?
         >= auth::MAX_LOGIN_FAILURES
     {
+        tracing::warn!(channel, reason = "rate_limited", "log-in refused");
         return Ok(Err(LoginRefused::TooMany));
     }
-    let user = match auth::normalize_email(email) {
-        Some(e) => st.store.user_by_email(&e).await?,
+    let normalized = auth::normalize_email(email);
+    let user = match &normalized {
+        Some(e) => st.store.user_by_email(e).await?,
         None => None,
     };
     let good = match &user {
@@ -348,13 +398,49 @@ pub async fn check_login(
             false
         }
     };
+    let entry = |action: AuditAction, actor: Option<i64>, target: String, reason: &str| {
+        let mut pairs = vec![("channel", channel)];
+        if !reason.is_empty() {
+            pairs.push(("reason", reason));
+        }
+        AuditRecord {
+            at: now,
+            actor_user_id: actor,
+            action: action.as_str().to_owned(),
+            target,
+            detail: audit::kv(&pairs),
+            ip: client.ip.clone(),
+        }
+    };
     match (good, user) {
         (true, Some(u)) => {
             st.store.clear_login_failures(&key).await?;
+            tracing::info!(user_id = u.id, channel, "log-in");
+            let record = entry(
+                AuditAction::LoginOk,
+                Some(u.id),
+                format!("user:{}", u.id),
+                "",
+            );
+            audit::record(st, record).await;
             Ok(Ok(u))
         }
-        _ => {
+        (_, user) => {
             st.store.record_login_failure(&key, now).await?;
+            let reason = if user.is_some() {
+                "wrong_password"
+            } else {
+                "unknown_account"
+            };
+            let user_id = user.as_ref().map(|u| u.id);
+            tracing::warn!(user_id, channel, reason, "log-in failed");
+            let record = entry(
+                AuditAction::LoginFailed,
+                user_id,
+                normalized.unwrap_or_default(),
+                reason,
+            );
+            audit::record(st, record).await;
             Ok(Err(LoginRefused::Wrong))
         }
     }
@@ -363,7 +449,11 @@ pub async fn check_login(
 async fn login(State(st): State<AppState>, c: Ctx, Form(pairs): Form<Pairs>) -> AppResult {
     let f = FormState::from_pairs(&pairs);
     let next = safe_next(Some(f.val("next")), "/assess");
-    let (status, key) = match check_login(&st, f.val("email"), f.val("password")).await? {
+    let client = Client {
+        ip: c.ip.clone(),
+        channel: "web",
+    };
+    let (status, key) = match check_login(&st, f.val("email"), f.val("password"), &client).await? {
         Ok(user) => {
             let dest = if user.role == smedx_store::Role::Admin && next == "/assess" {
                 "/admin/users".to_string()
@@ -389,6 +479,13 @@ async fn login(State(st): State<AppState>, c: Ctx, Form(pairs): Form<Pairs>) -> 
 async fn logout(State(st): State<AppState>, c: Ctx) -> AppResult {
     if let Some(h) = &c.session_hash {
         st.store.delete_session(h).await?;
+        if let Some(u) = &c.user {
+            tracing::info!(user_id = u.id, "log-out");
+            let record = c
+                .audit(String::new())
+                .record(AuditAction::Logout, format!("user:{}", u.id));
+            audit::record(&st, record).await;
+        }
     }
     let mut r = see_other("/");
     ctx::add_cookie(&mut r, auth::removal(SESSION_COOKIE, c.secure));
@@ -426,20 +523,40 @@ async fn setup(
         errors.insert("email".into(), c.t("errors.email").into());
     }
     check_password(&c, &f, "password", "confirm", &mut errors);
+    // Every field is checked before the one-time token is spent (an address with NUL, which
+    // PostgreSQL cannot store, is not a valid address), and a token spent on an account that
+    // could not be created is given back, so a mistake leaves the link usable.
     if let (true, Some(email)) = (errors.is_empty(), &email) {
         // Hash first: the token is spent only when the account can be created right away.
         let hash = auth::hash_password(f.val("password").to_string())
             .await
             .map_err(AppError::Internal)?;
+        let token_hash = auth::sha256_hex(&token);
         if !st
             .store
-            .consume_setup_token(&auth::sha256_hex(&token), auth::now())
+            .consume_setup_token(&token_hash, auth::now())
             .await?
         {
             return Err(AppError::NotFound);
         }
-        match st.store.create_admin(email, &hash).await {
-            Ok(user) => return start_session(&st, &c, &user, "/admin/users").await,
+        let audit = c.audit(audit::kv(&[("email", email), ("via", "setup_link")]));
+        let created = st.store.create_admin_audited(email, &hash, &audit).await;
+        if created.is_err()
+            && let Err(e) = st
+                .store
+                .create_setup_token(&token_hash, auth::now() + auth::SETUP_TOKEN_SECONDS)
+                .await
+        {
+            tracing::error!("giving the setup token back: {e}");
+        }
+        match created {
+            Ok(user) => {
+                tracing::info!(
+                    user_id = user.id,
+                    "administrator created with the setup link"
+                );
+                return start_session(&st, &c, &user, "/admin/users").await;
+            }
             Err(StoreError::Conflict(_)) => {
                 errors.insert("email".into(), c.t("errors.email_taken").into());
             }
@@ -489,12 +606,15 @@ struct AdminQuery {
     done: Option<i64>,
 }
 
+/// Users per page of the user list.
+const USERS_PAGE: i64 = 50;
+
 async fn user_rows(st: &AppState, c: &Ctx, offset: i64) -> AppResult<(Vec<UserRow>, i64)> {
     let (users, total) = st
         .store
         .list_users(Page {
-            offset: offset.max(0),
-            limit: 50,
+            offset: page_offset(offset),
+            limit: USERS_PAGE,
         })
         .await?;
     let mut rows = Vec::new();
@@ -515,6 +635,8 @@ async fn user_rows(st: &AppState, c: &Ctx, offset: i64) -> AppResult<(Vec<UserRo
             role: match u.role {
                 smedx_store::Role::Admin => c.t("admin.role_admin"),
                 smedx_store::Role::Enterprise => c.t("admin.role_enterprise"),
+                // Roles this page has no words for yet show their code.
+                other => other.as_str(),
             },
             enterprise,
             created: date(u.created_at),
@@ -525,16 +647,17 @@ async fn user_rows(st: &AppState, c: &Ctx, offset: i64) -> AppResult<(Vec<UserRo
 
 async fn admin_users(State(st): State<AppState>, c: Ctx, Query(q): Query<AdminQuery>) -> AppResult {
     c.require_admin()?;
-    let offset = q.offset.max(0);
+    let offset = page_offset(q.offset);
     let (users, total) = user_rows(&st, &c, offset).await?;
+    let (prev, next) = prev_next(offset, USERS_PAGE, total);
     ok(&AdminUsersTpl {
         c: &c,
         users,
         total,
         errors: Errors::new(),
         done: q.done,
-        prev: (offset > 0).then(|| (offset - 50).max(0)),
-        next: (offset + 50 < total).then_some(offset + 50),
+        prev,
+        next,
     })
 }
 
@@ -544,20 +667,21 @@ async fn admin_reset(
     Path(id): Path<i64>,
     Form(pairs): Form<Pairs>,
 ) -> AppResult {
-    c.require_admin()?;
+    let admin = c.require_admin()?;
     let f = FormState::from_pairs(&pairs);
     let mut errors = Errors::new();
     check_password(&c, &f, "password", "password", &mut errors);
     if errors.is_empty() {
-        if st.store.user(id).await?.is_none() {
+        let Some(target) = st.store.user(id).await? else {
             return Err(AppError::NotFound);
-        }
+        };
         let hash = auth::hash_password(f.val("password").to_string())
             .await
             .map_err(AppError::Internal)?;
-        st.store.set_password(id, &hash).await?;
-        // A reset password logs the user out everywhere.
-        st.store.delete_user_sessions(id).await?;
+        // A reset password logs the user out everywhere (same transaction, with the audit entry).
+        let audit = c.audit(audit::kv(&[("email", &target.email)]));
+        st.store.reset_password(id, &hash, &audit).await?;
+        tracing::info!(admin_id = admin.id, user_id = id, "password reset");
         return Ok(see_other(&format!("/admin/users?done={id}")));
     }
     let errors = errors
@@ -574,9 +698,75 @@ async fn admin_reset(
             errors,
             done: None,
             prev: None,
-            next: (50 < total).then_some(50),
+            next: prev_next(0, USERS_PAGE, total).1,
         },
     )
+}
+
+struct AuditRow {
+    at: String,
+    actor: String,
+    action: String,
+    target: String,
+    detail: String,
+    ip: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_audit.html")]
+struct AdminAuditTpl<'a> {
+    c: &'a Ctx,
+    rows: Vec<AuditRow>,
+    total: i64,
+    prev: Option<i64>,
+    next: Option<i64>,
+}
+
+/// Entries per page of the audit log.
+const AUDIT_PAGE: i64 = 50;
+
+/// The audit log for administrators, newest first.
+async fn admin_audit(State(st): State<AppState>, c: Ctx, Query(q): Query<AdminQuery>) -> AppResult {
+    c.require_admin()?;
+    let offset = page_offset(q.offset);
+    let (entries, total) = st
+        .store
+        .list_audit(Page {
+            offset,
+            limit: AUDIT_PAGE,
+        })
+        .await?;
+    let rows = entries
+        .into_iter()
+        .map(|e| {
+            let key = format!("audit.action_{}", e.action);
+            let label = c.t(&key);
+            AuditRow {
+                at: audit::datetime(e.at),
+                actor: match (e.actor_email, e.actor_user_id) {
+                    (Some(email), _) => email,
+                    (None, Some(id)) => format!("user:{id}"),
+                    (None, None) => "—".into(),
+                },
+                // An action this version has no words for shows its code.
+                action: if label == key {
+                    e.action
+                } else {
+                    label.to_string()
+                },
+                target: e.target,
+                detail: e.detail,
+                ip: e.ip.unwrap_or_default(),
+            }
+        })
+        .collect();
+    ok(&AdminAuditTpl {
+        c: &c,
+        rows,
+        total,
+        prev: prev_next(offset, AUDIT_PAGE, total).0,
+        next: prev_next(offset, AUDIT_PAGE, total).1,
+    })
 }
 
 #[derive(Template)]
@@ -645,8 +835,14 @@ async fn add_colleague(State(st): State<AppState>, c: Ctx, Form(pairs): Form<Pai
         let hash = auth::hash_password(password)
             .await
             .map_err(AppError::Internal)?;
-        match st.store.add_enterprise_user(ent, &email, &hash).await {
-            Ok(_) => {
+        let audit = c.audit(audit::kv(&[("email", &email)]));
+        match st
+            .store
+            .add_enterprise_user_audited(ent, &email, &hash, &audit)
+            .await
+        {
+            Ok(u) => {
+                tracing::info!(user_id = u.id, "colleague added");
                 return account_page(
                     &st,
                     &c,
@@ -1062,7 +1258,8 @@ async fn step_save(
     if n < wizard::STEPS {
         return Ok(see_other(&step_url(id, n + 1)));
     }
-    match service::complete(engine, st.store.as_ref(), ent, id, now).await {
+    let audit = c.audit(String::new());
+    match service::complete(engine, st.store.as_ref(), ent, id, now, &audit).await {
         Ok(_) | Err(ServiceError::AlreadyComplete) => Ok(see_other(&format!("/assessments/{id}"))),
         Err(ServiceError::Invalid(issues)) => {
             let errors = wizard::errors_by_input(&issues, c.lang);
@@ -1100,6 +1297,14 @@ struct ReportTpl<'a> {
     v: ResultView,
 }
 
+/// A complete assessment whose stored result no longer reads (see [`completed`]).
+#[derive(Template)]
+#[template(path = "result_unreadable.html")]
+struct UnreadableTpl<'a> {
+    c: &'a Ctx,
+    id: i64,
+}
+
 async fn completed(
     st: &AppState,
     c: &Ctx,
@@ -1109,7 +1314,17 @@ async fn completed(
     if a.status == AssessmentStatus::Draft {
         return Ok(Err(see_other(&step_url(id, next_step(&a)))));
     }
-    let report = service::stored_report(&a).map_err(|e| AppError::Internal(e.to_string()))?;
+    let report = match service::stored_report(&a) {
+        Ok(r) => r,
+        Err(ServiceError::Corrupt(e)) => {
+            // E.g. a report stored before figures were checked: say so and offer a new
+            // assessment from the same answers, rather than failing this page for ever.
+            tracing::error!(assessment_id = id, "the stored result cannot be read: {e}");
+            let tpl = UnreadableTpl { c, id };
+            return Ok(Err(page(StatusCode::CONFLICT, &tpl)?));
+        }
+        Err(e) => return Err(AppError::Internal(e.to_string())),
+    };
     let name = match a.profile.get("name").and_then(|v| v.as_str()) {
         Some(n) => n.to_string(),
         None => st

@@ -12,7 +12,7 @@ use smedx_core::kb::KnowledgeBase;
 use smedx_core::{Lang, Localized};
 
 use crate::i18n;
-use crate::service::Issue;
+use crate::service::{self, Issue, MAX_FIGURE};
 
 pub const STEPS: u8 = 6;
 
@@ -90,6 +90,31 @@ fn number(raw: &str) -> Result<Option<f64>, ()> {
     }
 }
 
+/// A typed figure times `scale` (万元 → yuan): `Err` with the message key when it cannot be read,
+/// or is not finite or larger than [`MAX_FIGURE`] once scaled (1.8e308 万元 is infinite in yuan).
+fn figure(raw: &str, scale: f64) -> Result<Option<f64>, &'static str> {
+    match number(raw) {
+        Ok(Some(x)) => {
+            let y = x * scale;
+            if y.is_finite() && y <= MAX_FIGURE {
+                Ok(Some(y))
+            } else {
+                Err("errors.number_too_large")
+            }
+        }
+        Ok(None) => Ok(None),
+        Err(()) => Err("errors.number"),
+    }
+}
+
+/// A text input (`free_text`: several lines) refused for control characters such as NUL.
+fn text_issue(field: &str, value: &str, free_text: bool) -> Option<Issue> {
+    service::has_control_chars(value, free_text).then(|| Issue {
+        field: field.into(),
+        message: both("errors.control_chars"),
+    })
+}
+
 fn num_json(x: f64) -> J {
     if x.fract() == 0.0 && x.abs() < 9.0e15 {
         // Whole numbers stay integers so the documents read like the README's examples.
@@ -146,11 +171,15 @@ pub fn profile_step1(
     let f = FormState::from_pairs(pairs);
     let mut issues = Vec::new();
     let name = f.val("name").trim();
-    if !name.is_empty() {
+    if let Some(i) = text_issue("name", name, false) {
+        issues.push(i);
+    } else if !name.is_empty() {
         doc.insert("name".into(), json!(name));
     }
     let ind = f.val("industry").trim();
-    if !ind.is_empty() {
+    if let Some(i) = text_issue("industry", ind, false) {
+        issues.push(i);
+    } else if !ind.is_empty() {
         doc.insert("industry".into(), json!(resolve_industry(kb, ind)));
     }
     for (form, field, scale) in [
@@ -158,20 +187,22 @@ pub fn profile_step1(
         ("revenue_wan", "revenue", 10_000.0),
         ("assets_wan", "assets", 10_000.0),
     ] {
-        match number(f.val(form)) {
+        match figure(f.val(form), scale) {
             Ok(Some(x)) => {
-                doc.insert(field.into(), num_json(x * scale));
+                doc.insert(field.into(), num_json(x));
             }
             Ok(None) => {}
-            Err(()) => issues.push(Issue {
+            Err(key) => issues.push(Issue {
                 field: field.into(),
-                message: both("errors.number"),
+                message: both(key),
             }),
         }
     }
     for field in ["product_complexity", "chain_position"] {
         let v = f.val(field).trim();
-        if !v.is_empty() {
+        if let Some(i) = text_issue(field, v, false) {
+            issues.push(i);
+        } else if !v.is_empty() {
             doc.insert(field.into(), json!(v));
         }
     }
@@ -277,10 +308,10 @@ pub fn answers_questions(
             }
             QuestionKind::Ratio | QuestionKind::Trend => {
                 let mut any = false;
-                let mut bad = false;
                 let mut value = Map::new();
+                let mut bad = None;
                 for (name, _) in figure_inputs(q) {
-                    match number(f.val(&name)) {
+                    match figure(f.val(&name), 1.0) {
                         Ok(Some(x)) => {
                             any = true;
                             // "green.before.energy" → {"before": {"energy": x}}
@@ -288,13 +319,13 @@ pub fn answers_questions(
                             insert_path(&mut value, &path, num_json(x));
                         }
                         Ok(None) => {}
-                        Err(()) => bad = true,
+                        Err(key) => bad = bad.or(Some(key)),
                     }
                 }
-                if bad {
+                if let Some(key) = bad {
                     issues.push(Issue {
                         field: q.id.clone(),
-                        message: both("errors.number"),
+                        message: both(key),
                     });
                 } else if any {
                     doc.insert(q.id.clone(), J::Object(value));
@@ -407,21 +438,23 @@ pub fn step6(
     a.insert("obstacles".into(), J::Object(ob));
     let mut p = profile.as_object().cloned().unwrap_or_default();
     let pain = f.val("pain_points").trim();
-    if pain.is_empty() {
+    if let Some(i) = text_issue("pain_points", pain, true) {
+        issues.push(i);
+    } else if pain.is_empty() {
         p.remove("pain_points");
     } else {
         p.insert("pain_points".into(), json!(pain));
     }
-    match number(f.val("budget_wan")) {
+    match figure(f.val("budget_wan"), 10_000.0) {
         Ok(Some(x)) => {
-            p.insert("budget".into(), num_json(x * 10_000.0));
+            p.insert("budget".into(), num_json(x));
         }
         Ok(None) => {
             p.remove("budget");
         }
-        Err(()) => issues.push(Issue {
+        Err(key) => issues.push(Issue {
             field: "budget".into(),
-            message: both("errors.number"),
+            message: both(key),
         }),
     }
     (J::Object(p), J::Object(a), issues)
@@ -464,6 +497,20 @@ mod tests {
         assert_eq!(number(""), Ok(None));
         assert_eq!(number("abc"), Err(()));
         assert_eq!(number("inf"), Err(()));
+    }
+
+    #[test]
+    fn figures_in_yuan() {
+        assert_eq!(figure("3200", 10_000.0), Ok(Some(32_000_000.0)));
+        assert_eq!(figure("", 10_000.0), Ok(None));
+        assert_eq!(figure("x", 1.0), Err("errors.number"));
+        // Finite as typed, infinite (or absurd) in yuan.
+        assert_eq!(
+            figure("1.7976931348623157e308", 10_000.0),
+            Err("errors.number_too_large")
+        );
+        assert_eq!(figure("1e12", 10_000.0), Err("errors.number_too_large"));
+        assert_eq!(figure("1e11", 10_000.0), Ok(Some(1e15)));
     }
 
     #[test]

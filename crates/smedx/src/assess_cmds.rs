@@ -167,6 +167,36 @@ pub fn human(kb: &KnowledgeBase, r: &Report, name: Option<&str>, l: Lang, top: u
                 .unwrap_or_default();
             let _ = writeln!(o, "  {name}: {:.1} / {:.0}", d.points, d.max);
         }
+        // Figures the user gave become rates and trends; show what was derived from them.
+        for qs in a.questions.iter().filter(|q| q.derived.is_some()) {
+            let Some(q) = kb.questionnaire.question(&qs.question) else {
+                continue;
+            };
+            let derived = qs.derived.unwrap_or_default();
+            let what = match qs.direction {
+                None => t(
+                    l,
+                    &format!("比率 {:.1}%", derived * 100.0),
+                    &format!("rate {:.1}%", derived * 100.0),
+                ),
+                Some(dir) => {
+                    let word = match dir {
+                        assessment::TrendDirection::Better => t(l, "改善", "better"),
+                        assessment::TrendDirection::Flat => t(l, "持平", "flat"),
+                        assessment::TrendDirection::Worse => t(l, "变差", "worse"),
+                    };
+                    let (b, af) = qs.before_after.unwrap_or_default();
+                    format!("{b:.4} → {af:.4} ({:+.1}%, {word})", derived * 100.0)
+                }
+            };
+            let _ = writeln!(
+                o,
+                "    {}: {what} → {:.2} / {:.2}",
+                q.name.get(l),
+                qs.points,
+                qs.max
+            );
+        }
         if !a.unanswered.is_empty() {
             let _ = writeln!(
                 o,

@@ -37,6 +37,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod assess_cmds;
 mod commands;
+mod ops_cmds;
+mod regional_cmds;
 mod render;
 
 use std::path::PathBuf;
@@ -167,7 +169,151 @@ enum Cmd {
         /// with `X-Forwarded-Proto: https` get Secure cookies anyway).
         #[arg(long)]
         secure_cookies: bool,
+        /// Log format on stderr: `text` for people, `json` (one object per line) for log
+        /// collectors. Every line of a request carries its id (`x-request-id`).
+        #[arg(long, value_enum, default_value = "text", env = "SMEDX_LOG_FORMAT")]
+        log_format: LogFormat,
     },
+    /// Back up the SQLite database while the server runs: a consistent snapshot (SQLite's
+    /// `VACUUM INTO`), written to FILE.tmp, checked, then renamed to FILE.
+    ///
+    /// For PostgreSQL (`--database postgres://…`) prints the pg_dump command to use instead and
+    /// exits with code 2 (nothing written). Bad input (no database, FILE exists) exits with 2.
+    Backup {
+        /// The data directory of `smedx serve`.
+        #[arg(long, default_value = "./smedx-data", env = "SMEDX_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The database URL, as for `smedx serve` (default: smedx.sqlite in the data directory).
+        #[arg(long, env = "SMEDX_DATABASE_URL")]
+        database: Option<String>,
+        /// The backup file to write.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// Replace FILE (and a FILE.tmp left by an interrupted backup) if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replace the SQLite database with a backup. Stop the server first: a database in use is
+    /// refused. The backup is checked (integrity, a smedx database this version can open); the
+    /// previous database is kept as smedx.sqlite.before-restore-<UTC time>.
+    ///
+    /// For PostgreSQL prints the pg_restore command to use instead and exits with code 2.
+    Restore {
+        /// The data directory of `smedx serve`.
+        #[arg(long, default_value = "./smedx-data", env = "SMEDX_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The database URL, as for `smedx serve` (default: smedx.sqlite in the data directory).
+        #[arg(long, env = "SMEDX_DATABASE_URL")]
+        database: Option<String>,
+        /// The backup file (made by `smedx backup`).
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Restore even when the database seems in use or cannot be opened (a running server
+        /// does not survive this intact: restart it at once).
+        #[arg(long)]
+        force: bool,
+    },
+    /// The regional dashboards as a report: enterprises in scope, participation, levels overall
+    /// and by sub-sector and size, scores, the 16 indicator scenarios, recommended scenarios,
+    /// pain-point words, paths, obstacles by size and (with a campaign or --target) the target
+    /// tracker. Groups of fewer than k enterprises are suppressed (shown as `*`, or as
+    /// `{"suppressed": true}` with --json): reports leave the machine, so k is 5 unless given.
+    Report {
+        /// The data directory of `smedx serve`.
+        #[arg(long, default_value = "./smedx-data", env = "SMEDX_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The database URL, as for `smedx serve` (default: smedx.sqlite in the data directory).
+        #[arg(long, env = "SMEDX_DATABASE_URL")]
+        database: Option<String>,
+        /// A region: a six-digit GB/T 2260 code (320500 = Suzhou and its districts) or its first
+        /// 2 or 4 digits.
+        #[arg(long, value_name = "CODE")]
+        region: Option<String>,
+        /// An industrial cluster id.
+        #[arg(long, value_name = "ID")]
+        cluster: Option<String>,
+        /// A sub-sector (metal, textile …) or group (equipment_mfg …) id; see `smedx kb list sectors`.
+        #[arg(long, value_name = "ID")]
+        sector: Option<String>,
+        /// A size class.
+        #[arg(long, value_enum)]
+        size: Option<regional_cmds::SizeArg>,
+        /// The members of one campaign.
+        #[arg(long, value_name = "ID")]
+        campaign: Option<i64>,
+        /// Latest assessments completed from this month on (YYYY-MM).
+        #[arg(long, value_name = "YYYY-MM")]
+        from: Option<String>,
+        /// … up to this month (YYYY-MM).
+        #[arg(long, value_name = "YYYY-MM")]
+        to: Option<String>,
+        /// Target level for the target tracker (default: the campaign's).
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=4))]
+        target: Option<u8>,
+        /// Smallest group shown; `--k 1` shows every figure (for an operator who needs them).
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i64).range(1..))]
+        k: i64,
+    },
+    /// Demonstration data.
+    Demo {
+        #[command(subcommand)]
+        cmd: DemoCmd,
+    },
+    /// Imports enterprises and their answers from a CSV or XLSX file: the whole file is checked
+    /// first and stored in one transaction, or nothing is stored and every problem is listed by
+    /// row on stderr (exit code 2). `--template csv|xlsx` writes the template to stdout instead.
+    Import {
+        /// The .csv or .xlsx file.
+        #[arg(required_unless_present = "template")]
+        file: Option<PathBuf>,
+        /// Write the import template (CSV: the first line is the header) to stdout, in --lang.
+        #[arg(long, value_enum, conflicts_with_all = ["file", "region", "create_clusters"])]
+        template: Option<regional_cmds::TemplateFormat>,
+        /// The data directory of `smedx serve`.
+        #[arg(long, default_value = "./smedx-data", env = "SMEDX_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The database URL, as for `smedx serve`.
+        #[arg(long, env = "SMEDX_DATABASE_URL")]
+        database: Option<String>,
+        /// Refuse rows outside this region (a six-digit code), as an authority's import would.
+        #[arg(long, value_name = "CODE")]
+        region: Option<String>,
+        /// Create the clusters the file names that do not exist yet (named by their id, in the
+        /// city of their first enterprise); without it an unknown cluster rejects the file.
+        #[arg(long)]
+        create_clusters: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemoCmd {
+    /// Fills a database with realistic synthetic enterprises and completed assessments (sector
+    /// and size mix of a Jiangsu manufacturing region, answers consistent with the level);
+    /// progress on stderr.
+    Generate {
+        /// How many enterprises.
+        #[arg(long)]
+        enterprises: u64,
+        /// The same seed gives the same enterprises.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The data directory of `smedx serve`.
+        #[arg(long, default_value = "./smedx-data", env = "SMEDX_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The database URL, as for `smedx serve`.
+        #[arg(long, env = "SMEDX_DATABASE_URL")]
+        database: Option<String>,
+        /// Write the enterprises to this CSV file in the import format (headers in --lang)
+        /// instead of storing them, e.g. to try `smedx import` or a spreadsheet program.
+        #[arg(long, value_name = "FILE.csv", conflicts_with = "database")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -256,6 +402,7 @@ fn main() -> ExitCode {
             database,
             admin_email,
             secure_cookies,
+            log_format,
         } => serve(
             &ctx,
             listen,
@@ -263,7 +410,91 @@ fn main() -> ExitCode {
             database.as_deref(),
             admin_email.as_deref(),
             secure_cookies,
+            log_format,
         ),
+        Cmd::Backup {
+            data_dir,
+            database,
+            to,
+            force,
+        } => ops_cmds::backup(&ctx, &data_dir, database.as_deref(), &to, force),
+        Cmd::Restore {
+            data_dir,
+            database,
+            from,
+            force,
+        } => ops_cmds::restore(&ctx, &data_dir, database.as_deref(), &from, force),
+        Cmd::Report {
+            data_dir,
+            database,
+            region,
+            cluster,
+            sector,
+            size,
+            campaign,
+            from,
+            to,
+            target,
+            k,
+        } => regional_cmds::report(
+            &ctx,
+            &regional_cmds::ReportArgs {
+                data_dir: &data_dir,
+                database: database.as_deref(),
+                region: region.as_deref(),
+                cluster: cluster.as_deref(),
+                sector: sector.as_deref(),
+                size,
+                campaign,
+                from: from.as_deref(),
+                to: to.as_deref(),
+                target,
+                k,
+            },
+        ),
+        Cmd::Demo { cmd } => match cmd {
+            DemoCmd::Generate {
+                enterprises,
+                seed,
+                out: Some(out),
+                ..
+            } => regional_cmds::demo_csv(&ctx, enterprises, seed, &out),
+            DemoCmd::Generate {
+                enterprises,
+                seed,
+                data_dir,
+                database,
+                out: None,
+            } => regional_cmds::demo_generate(
+                &ctx,
+                enterprises,
+                seed,
+                &data_dir,
+                database.as_deref(),
+            ),
+        },
+        Cmd::Import {
+            file,
+            template,
+            data_dir,
+            database,
+            region,
+            create_clusters,
+        } => match (template, file) {
+            (Some(format), _) => regional_cmds::template(&ctx, format),
+            (None, Some(file)) => regional_cmds::import(
+                &ctx,
+                &file,
+                &data_dir,
+                database.as_deref(),
+                region.as_deref(),
+                create_clusters,
+            ),
+            (None, None) => Err(CliError::BadInput(ctx.t(
+                "请给出要导入的文件，或用 --template csv|xlsx 取得模板",
+                "give the file to import, or --template csv|xlsx for the template",
+            ))),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -286,16 +517,25 @@ fn serve(
     database: Option<&str>,
     admin_email: Option<&str>,
     secure_cookies: bool,
+    log_format: LogFormat,
 ) -> Result<(), CliError> {
     use anyhow::Context;
     use std::sync::Arc;
 
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SMEDX_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SMEDX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match log_format {
+        LogFormat::Text => logs.try_init(),
+        // One JSON object per line: the event's fields, and the request span (id, method, route).
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
     let kb = ctx.load_kb()?;
     let engine = Arc::new(smedx_core::recommend::Engine::new(kb));
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -7,7 +7,8 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 use serde_json::json;
 use smedx_store::{
-    AssessmentStatus, Enterprise, Id, Page, Result, Role, Session, Store, StoreError, User,
+    AUDIT_TEXT_MAX, AssessmentStatus, AuditAction, AuditCtx, AuditEntry, AuditRecord, Enterprise,
+    Id, Page, Result, Role, Session, Store, StoreError, User,
 };
 
 /// What a story needs to look at beyond the trait (backend-specific helpers).
@@ -871,4 +872,380 @@ pub async fn another_enterprises_assessment_is_not_found(store: &dyn Store) {
         .await
         .expect("list");
     assert_eq!(total, 2);
+}
+
+// ---- health and the audit log ---------------------------------------------------------------
+
+pub async fn ping_answers(store: &dyn Store) {
+    store.ping().await.expect("a fresh database answers");
+}
+
+fn ctx(actor: Option<Id>, detail: &str) -> AuditCtx {
+    AuditCtx {
+        at: NOW,
+        actor_user_id: actor,
+        ip: Some("192.0.2.7".into()),
+        detail: detail.into(),
+    }
+}
+
+async fn audit_total(store: &dyn Store) -> i64 {
+    store
+        .list_audit(Page::default())
+        .await
+        .expect("list audit")
+        .1
+}
+
+async fn newest_audit(store: &dyn Store) -> AuditEntry {
+    let (entries, _) = store.list_audit(page(0, 1)).await.expect("list audit");
+    entries.into_iter().next().expect("an audit entry")
+}
+
+pub async fn audit_entries_are_listed_newest_first_in_pages(store: &dyn Store) {
+    assert_eq!(
+        store.list_audit(Page::default()).await.expect("list"),
+        (Vec::new(), 0),
+        "a new database has an empty audit log"
+    );
+    let (_, alice) = sign_up(store, "Acme", "alice@acme.test").await;
+    let mut ids = Vec::new();
+    for (i, action) in [
+        AuditAction::LoginFailed,
+        AuditAction::LoginOk,
+        AuditAction::Logout,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let at = NOW + i64::try_from(i).expect("small");
+        let id = store
+            .record_audit(&AuditRecord {
+                at,
+                actor_user_id: (action != AuditAction::LoginFailed).then_some(alice.id),
+                action: action.as_str().into(),
+                target: if action == AuditAction::LoginFailed {
+                    "alice@acme.test".into()
+                } else {
+                    format!("user:{}", alice.id)
+                },
+                detail: "channel=web".into(),
+                ip: (action != AuditAction::Logout).then(|| "2001:db8::1".to_owned()),
+            })
+            .await
+            .expect("record audit");
+        ids.push(id);
+    }
+    // Two entries in the same second: the later id comes first.
+    let same_second = store
+        .record_audit(&AuditRecord {
+            at: NOW + 2,
+            actor_user_id: None,
+            action: "some_future_action".into(),
+            target: String::new(),
+            detail: String::new(),
+            ip: None,
+        })
+        .await
+        .expect("an action code this version does not know is kept as text");
+    let (all, total) = store.list_audit(Page::default()).await.expect("list");
+    assert_eq!(total, 4);
+    let listed: Vec<Id> = all.iter().map(|e| e.id).collect();
+    assert_eq!(listed, vec![same_second, ids[2], ids[1], ids[0]]);
+
+    let failed = &all[3];
+    assert_eq!(failed.action, "login_failed");
+    assert_eq!(failed.actor_user_id, None);
+    assert_eq!(failed.actor_email, None);
+    assert_eq!(failed.target, "alice@acme.test");
+    assert_eq!(failed.detail, "channel=web");
+    assert_eq!(failed.ip.as_deref(), Some("2001:db8::1"));
+    assert_eq!(failed.at, NOW);
+    let logout = &all[1];
+    assert_eq!(logout.actor_user_id, Some(alice.id));
+    assert_eq!(logout.actor_email.as_deref(), Some("alice@acme.test"));
+    assert_eq!(logout.ip, None);
+    assert_eq!(
+        AuditAction::parse(&logout.action),
+        Some(AuditAction::Logout)
+    );
+
+    let (second_page, total) = store.list_audit(page(1, 2)).await.expect("page");
+    assert_eq!(total, 4);
+    assert_eq!(
+        second_page.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![ids[2], ids[1]]
+    );
+    let (beyond, total) = store.list_audit(page(10, 5)).await.expect("page");
+    assert_eq!((beyond.len(), total), (0, 4));
+    let (none, _) = store.list_audit(page(-3, -1)).await.expect("page");
+    assert!(none.is_empty(), "negative bounds count as 0");
+
+    // Odd text is kept the same way on every backend: NUL replaced, long text cut.
+    let long: String = "长".repeat(AUDIT_TEXT_MAX + 50);
+    store
+        .record_audit(&AuditRecord {
+            at: NOW + 100,
+            actor_user_id: None,
+            action: AuditAction::LoginFailed.as_str().into(),
+            target: "evil\0@example.test".into(),
+            detail: long,
+            ip: Some("127.0.0.1".into()),
+        })
+        .await
+        .expect("odd text is stored");
+    let odd = newest_audit(store).await;
+    assert_eq!(odd.target, "evil\u{fffd}@example.test");
+    assert_eq!(odd.detail.chars().count(), AUDIT_TEXT_MAX);
+
+    assert_not_found(
+        store
+            .record_audit(&AuditRecord {
+                at: NOW,
+                actor_user_id: Some(alice.id + 1000),
+                action: AuditAction::LoginOk.as_str().into(),
+                target: String::new(),
+                detail: String::new(),
+                ip: None,
+            })
+            .await,
+        "an entry whose actor does not exist",
+    );
+    assert_eq!(
+        audit_total(store).await,
+        5,
+        "the refused entry is not there"
+    );
+}
+
+pub async fn audited_changes_are_written_with_their_entry(store: &dyn Store) {
+    // Sign-up: the new user is the actor.
+    let (enterprise, owner) = store
+        .create_enterprise_user_audited(
+            "Acme",
+            "owner@acme.test",
+            "hash",
+            Some("zh"),
+            &ctx(None, "email=owner@acme.test"),
+        )
+        .await
+        .expect("audited sign-up");
+    let e = newest_audit(store).await;
+    assert_eq!(e.action, "signup");
+    assert_eq!(e.actor_user_id, Some(owner.id));
+    assert_eq!(e.actor_email.as_deref(), Some("owner@acme.test"));
+    assert_eq!(e.target, format!("user:{}", owner.id));
+    assert_eq!(e.detail, "email=owner@acme.test");
+    assert_eq!((e.at, e.ip.as_deref()), (NOW, Some("192.0.2.7")));
+    assert_eq!(
+        store.user(owner.id).await.expect("user"),
+        Some(owner.clone())
+    );
+
+    // A refused change writes no entry (one transaction).
+    let before = audit_total(store).await;
+    assert_conflict(
+        store
+            .create_enterprise_user_audited("Other", "OWNER@acme.test", "h", None, &ctx(None, ""))
+            .await,
+        "an audited sign-up with a taken address",
+    );
+    assert_conflict(
+        store
+            .add_enterprise_user_audited(
+                enterprise.id,
+                "owner@acme.test",
+                "h",
+                &ctx(Some(owner.id), ""),
+            )
+            .await,
+        "an audited colleague with a taken address",
+    );
+    assert_not_found(
+        store
+            .add_enterprise_user_audited(
+                enterprise.id + 1000,
+                "x@acme.test",
+                "h",
+                &ctx(Some(owner.id), ""),
+            )
+            .await,
+        "a colleague of a missing enterprise",
+    );
+    assert_eq!(
+        audit_total(store).await,
+        before,
+        "no entry for refused changes"
+    );
+
+    // A colleague: the adding user is the actor, the new one the target.
+    let colleague = store
+        .add_enterprise_user_audited(
+            enterprise.id,
+            "mate@acme.test",
+            "hash",
+            &ctx(Some(owner.id), "email=mate@acme.test"),
+        )
+        .await
+        .expect("audited colleague");
+    let e = newest_audit(store).await;
+    assert_eq!(e.action, "colleague_added");
+    assert_eq!(e.actor_user_id, Some(owner.id));
+    assert_eq!(e.target, format!("user:{}", colleague.id));
+
+    // Administrators: created through a setup link (no actor: the new administrator).
+    let admin = store
+        .create_admin_audited("root@acme.test", "hash", &ctx(None, "via=setup_link"))
+        .await
+        .expect("audited administrator");
+    let e = newest_audit(store).await;
+    assert_eq!(e.action, "admin_created");
+    assert_eq!(e.actor_user_id, Some(admin.id));
+    assert_eq!(e.detail, "via=setup_link");
+    assert_eq!(admin.role, Role::Admin);
+
+    // Password reset: new hash, every session ended, who reset whose.
+    store
+        .create_session("s-1", colleague.id, "csrf", NOW + 600)
+        .await
+        .expect("session");
+    store
+        .create_session("s-owner", owner.id, "csrf", NOW + 600)
+        .await
+        .expect("session");
+    store
+        .reset_password(colleague.id, "new-hash", &ctx(Some(admin.id), ""))
+        .await
+        .expect("reset password");
+    let reset = store
+        .user(colleague.id)
+        .await
+        .expect("user")
+        .expect("exists");
+    assert_eq!(reset.password_hash, "new-hash");
+    assert_eq!(store.session("s-1", NOW).await.expect("session"), None);
+    assert!(
+        store
+            .session("s-owner", NOW)
+            .await
+            .expect("session")
+            .is_some(),
+        "other users stay signed in"
+    );
+    let e = newest_audit(store).await;
+    assert_eq!(e.action, "password_reset");
+    assert_eq!(e.actor_user_id, Some(admin.id));
+    assert_eq!(e.actor_email.as_deref(), Some("root@acme.test"));
+    assert_eq!(e.target, format!("user:{}", colleague.id));
+    let before = audit_total(store).await;
+    assert_not_found(
+        store
+            .reset_password(colleague.id + 1000, "h", &ctx(Some(admin.id), ""))
+            .await,
+        "a reset of a missing user",
+    );
+    assert_eq!(audit_total(store).await, before);
+
+    // Completing an assessment, once.
+    let a = store
+        .create_assessment(enterprise.id, None, NOW)
+        .await
+        .expect("draft");
+    let report = json!({"level": 2});
+    store
+        .complete_assessment_audited(
+            enterprise.id,
+            a.id,
+            &report,
+            Some(55.0),
+            Some(2),
+            NOW + 5,
+            &ctx(Some(owner.id), "level=2"),
+        )
+        .await
+        .expect("audited completion");
+    let done = store.assessment(enterprise.id, a.id).await.expect("lookup");
+    assert_eq!(done.status, AssessmentStatus::Complete);
+    assert_eq!(done.result, Some(report.clone()));
+    let e = newest_audit(store).await;
+    assert_eq!(e.action, "assessment_completed");
+    assert_eq!(e.target, format!("assessment:{}", a.id));
+    let before = audit_total(store).await;
+    assert_conflict(
+        store
+            .complete_assessment_audited(
+                enterprise.id,
+                a.id,
+                &report,
+                None,
+                None,
+                NOW + 6,
+                &ctx(Some(owner.id), ""),
+            )
+            .await,
+        "completing twice",
+    );
+    assert_not_found(
+        store
+            .complete_assessment_audited(
+                enterprise.id + 1000,
+                a.id,
+                &report,
+                None,
+                None,
+                NOW + 6,
+                &ctx(Some(owner.id), ""),
+            )
+            .await,
+        "completing another enterprise's assessment",
+    );
+    assert_eq!(audit_total(store).await, before);
+
+    // An API token.
+    let token = store
+        .create_api_token_audited(
+            owner.id,
+            "erp",
+            "tok-hash",
+            &ctx(Some(owner.id), "name=erp"),
+        )
+        .await
+        .expect("audited token");
+    assert_eq!(
+        store.api_token_user("tok-hash").await.expect("lookup"),
+        Some(owner.clone())
+    );
+    let e = newest_audit(store).await;
+    assert_eq!(e.action, "api_token_created");
+    assert_eq!(e.target, format!("api_token:{token}"));
+    assert_eq!(e.detail, "name=erp");
+    let before = audit_total(store).await;
+    assert_conflict(
+        store
+            .create_api_token_audited(owner.id, "again", "tok-hash", &ctx(Some(owner.id), ""))
+            .await,
+        "a token hash used twice",
+    );
+    assert_eq!(audit_total(store).await, before);
+
+    let actions: Vec<String> = store
+        .list_audit(Page::default())
+        .await
+        .expect("list")
+        .0
+        .into_iter()
+        .rev()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "signup",
+            "colleague_added",
+            "admin_created",
+            "password_reset",
+            "assessment_completed",
+            "api_token_created"
+        ]
+    );
 }

@@ -4,5 +4,7 @@
 //! backend can show (durability, WAL, read-only databases, concurrent writers).
 
 mod conformance;
+mod engine;
 mod postgres;
+mod regional;
 mod sqlite;

@@ -182,7 +182,7 @@ impl Drop for TestSchema {
 
 /// Each story runs on a fresh schema.
 macro_rules! stories {
-    (plain: [$($plain:ident),* $(,)?], probed: [$($probed:ident),* $(,)?] $(,)?) => {
+    (plain: [$($plain:ident),* $(,)?], probed: [$($probed:ident),* $(,)?], regional: [$($regional:ident),* $(,)?], regional_probed: [$($rprobed:ident),* $(,)?] $(,)?) => {
         mod stories {
             use super::*;
             $(
@@ -200,6 +200,24 @@ macro_rules! stories {
                     let Some(schema) = TestSchema::new().await else { return };
                     let store = schema.store().await;
                     conformance::$probed(&store, &store).await;
+                    store.close().await;
+                }
+            )*
+            $(
+                #[tokio::test]
+                async fn $regional() {
+                    let Some(schema) = TestSchema::new().await else { return };
+                    let store = schema.store().await;
+                    crate::regional::$regional(&store).await;
+                    store.close().await;
+                }
+            )*
+            $(
+                #[tokio::test]
+                async fn $rprobed() {
+                    let Some(schema) = TestSchema::new().await else { return };
+                    let store = schema.store().await;
+                    crate::regional::$rprobed(&store, &store).await;
                     store.close().await;
                 }
             )*
@@ -223,9 +241,30 @@ stories! {
         latest_draft_is_the_one_saved_last,
         a_new_assessment_can_start_from_an_earlier_one,
         another_enterprises_assessment_is_not_found,
+        ping_answers,
+        audit_entries_are_listed_newest_first_in_pages,
+        audited_changes_are_written_with_their_entry,
     ],
     probed: [
         duplicate_email_conflicts_and_writes_nothing,
+    ],
+    regional: [
+        regions_and_clusters_are_listed_in_scope,
+        staff_accounts_have_a_region_or_a_cluster,
+        enterprise_location_is_validated,
+        campaigns_are_created_and_listed_in_scope,
+        joining_a_campaign_is_consent,
+        members_are_joined_finished_or_stuck_and_get_reminders,
+        completions_write_facts_and_dashboards_count_the_latest,
+        dashboards_respect_scope_and_filters,
+        small_groups_are_suppressed,
+        target_tracker_and_progress_between_rounds,
+        rollups_match_a_rebuild,
+        concurrent_completions_keep_one_latest_fact,
+        a_malformed_scope_sees_nothing,
+    ],
+    regional_probed: [
+        import_is_all_or_nothing,
     ],
 }
 
@@ -753,4 +792,84 @@ async fn nul_characters_behave_as_on_sqlite() {
         "{refused:?}"
     );
     pg.close().await;
+}
+
+#[tokio::test]
+async fn an_older_database_is_migrated_and_its_facts_backfilled() {
+    use smedx_store::Regional;
+    use smedx_store::aggregate::{Cell, Filters};
+    let Some(schema) = TestSchema::new().await else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("smedx-pg-old-migrations-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    for name in ["0001_initial.sql", "0002_audit_log.sql"] {
+        std::fs::copy(source.join(name), dir.join(name)).expect("copy a migration");
+    }
+    let mut conn = PgConnection::connect(&schema.url()).await.expect("connect");
+    sqlx::migrate::Migrator::new(dir.as_path())
+        .await
+        .expect("the old migrations")
+        .run(&mut conn)
+        .await
+        .expect("migrate to 0002");
+    let _ = std::fs::remove_dir_all(&dir);
+    let report = serde_json::to_string(&crate::regional::report(&crate::regional::spec(2, 47.5)))
+        .expect("json");
+    for sql in [
+        "INSERT INTO enterprises (id, name, created_at) VALUES (1, '老企业', 1)",
+        "INSERT INTO users (id, email, password_hash, role, enterprise_id, created_at) \
+         VALUES (7, 'old@firm.test', 'h', 'enterprise', 1, 1)",
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at) VALUES ('s', 7, 'c', 4000000000)",
+        "INSERT INTO assessments (enterprise_id, status, step, created_at, updated_at) VALUES (1, 'draft', 2, 5, 9)",
+    ] {
+        conn.execute(AssertSqlSafe(sql.to_owned()))
+            .await
+            .expect(sql);
+    }
+    sqlx::query(
+        "INSERT INTO assessments (enterprise_id, status, step, result, score, level, created_at, updated_at, \
+         completed_at) VALUES (1, 'complete', 6, $1, 47.5, 2, 2, 3, 3)",
+    )
+    .bind(report)
+    .execute(&mut conn)
+    .await
+    .expect("a completed assessment");
+    let _ = conn.close().await;
+
+    let store = schema.store().await;
+    let user = store
+        .user(7)
+        .await
+        .expect("lookup")
+        .expect("the user is kept");
+    assert_eq!((user.region_code, user.cluster_id), (None, None));
+    assert!(store.session("s", 1).await.expect("lookup").is_some());
+    let levels = store
+        .level_distribution(&smedx_store::Scope::All, &Filters::default(), 1)
+        .await
+        .expect("levels");
+    assert_eq!(
+        levels.assessed,
+        Cell::Shown(1),
+        "the completed assessment got its fact"
+    );
+    assert_eq!(levels.levels[2], Cell::Shown(1));
+    let p = store
+        .participation(&smedx_store::Scope::All, &Filters::default(), 1)
+        .await
+        .expect("participation");
+    assert_eq!(
+        (p.assessed, p.enterprises),
+        (Cell::Shown(1), Some(Cell::Shown(1)))
+    );
+    store.close().await;
+    let again = schema.store().await;
+    let levels = again
+        .level_distribution(&smedx_store::Scope::All, &Filters::default(), 1)
+        .await
+        .expect("levels");
+    assert_eq!(levels.assessed, Cell::Shown(1), "backfilled once");
+    again.close().await;
 }

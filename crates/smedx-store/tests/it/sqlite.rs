@@ -53,7 +53,7 @@ impl Drop for TempDir {
 
 /// Each story runs twice, on a fresh in-memory database and on a fresh database file.
 macro_rules! stories {
-    (plain: [$($plain:ident),* $(,)?], probed: [$($probed:ident),* $(,)?] $(,)?) => {
+    (plain: [$($plain:ident),* $(,)?], probed: [$($probed:ident),* $(,)?], regional: [$($regional:ident),* $(,)?], regional_probed: [$($rprobed:ident),* $(,)?] $(,)?) => {
         mod memory {
             use super::*;
             $(
@@ -68,6 +68,20 @@ macro_rules! stories {
                 async fn $probed() {
                     let store = SqliteStore::memory().await.expect("open an in-memory store");
                     conformance::$probed(&store, &store).await;
+                }
+            )*
+            $(
+                #[tokio::test]
+                async fn $regional() {
+                    let store = SqliteStore::memory().await.expect("open an in-memory store");
+                    crate::regional::$regional(&store).await;
+                }
+            )*
+            $(
+                #[tokio::test]
+                async fn $rprobed() {
+                    let store = SqliteStore::memory().await.expect("open an in-memory store");
+                    crate::regional::$rprobed(&store, &store).await;
                 }
             )*
         }
@@ -91,6 +105,24 @@ macro_rules! stories {
                     store.close().await;
                 }
             )*
+            $(
+                #[tokio::test]
+                async fn $regional() {
+                    let dir = TempDir::new(stringify!($regional));
+                    let store = SqliteStore::open(&dir.path().join("smedx.db")).await.expect("open a file store");
+                    crate::regional::$regional(&store).await;
+                    store.close().await;
+                }
+            )*
+            $(
+                #[tokio::test]
+                async fn $rprobed() {
+                    let dir = TempDir::new(stringify!($rprobed));
+                    let store = SqliteStore::open(&dir.path().join("smedx.db")).await.expect("open a file store");
+                    crate::regional::$rprobed(&store, &store).await;
+                    store.close().await;
+                }
+            )*
         }
     };
 }
@@ -111,9 +143,30 @@ stories! {
         latest_draft_is_the_one_saved_last,
         a_new_assessment_can_start_from_an_earlier_one,
         another_enterprises_assessment_is_not_found,
+        ping_answers,
+        audit_entries_are_listed_newest_first_in_pages,
+        audited_changes_are_written_with_their_entry,
     ],
     probed: [
         duplicate_email_conflicts_and_writes_nothing,
+    ],
+    regional: [
+        regions_and_clusters_are_listed_in_scope,
+        staff_accounts_have_a_region_or_a_cluster,
+        enterprise_location_is_validated,
+        campaigns_are_created_and_listed_in_scope,
+        joining_a_campaign_is_consent,
+        members_are_joined_finished_or_stuck_and_get_reminders,
+        completions_write_facts_and_dashboards_count_the_latest,
+        dashboards_respect_scope_and_filters,
+        small_groups_are_suppressed,
+        target_tracker_and_progress_between_rounds,
+        rollups_match_a_rebuild,
+        concurrent_completions_keep_one_latest_fact,
+        a_malformed_scope_sees_nothing,
+    ],
+    regional_probed: [
+        import_is_all_or_nothing,
     ],
 }
 
@@ -391,4 +444,119 @@ async fn purge_removes_only_expired_rows() {
             .expect("consume")
     );
     assert_eq!(store.login_failures("j", 0).await.expect("count"), 1);
+}
+
+// ---- migration 0003 on an existing database --------------------------------------------------------
+
+/// A database written before the regional workspace (migrations 0001 and 0002 only), with an
+/// enterprise, its user's session and API token, an audit entry, a completed assessment and a
+/// draft.
+async fn database_before_0003(dir: &TempDir) -> PathBuf {
+    let old = dir.path().join("migrations");
+    std::fs::create_dir_all(&old).expect("dir");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for name in ["0001_initial.sql", "0002_audit_log.sql"] {
+        std::fs::copy(source.join(name), old.join(name)).expect("copy a migration");
+    }
+    let path = dir.path().join("smedx.db");
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.expect("open");
+    sqlx::migrate::Migrator::new(old.as_path())
+        .await
+        .expect("the old migrations")
+        .run(&pool)
+        .await
+        .expect("migrate to 0002");
+    let report = serde_json::to_string(&crate::regional::report(&crate::regional::spec(2, 47.5)))
+        .expect("json");
+    for sql in [
+        "INSERT INTO enterprises (id, name, created_at) VALUES (1, '老企业', 1)",
+        "INSERT INTO users (id, email, password_hash, role, enterprise_id, created_at) \
+         VALUES (7, 'old@firm.test', 'h', 'enterprise', 1, 1)",
+        "INSERT INTO users (id, email, password_hash, role, created_at) VALUES (8, 'root@gov.test', 'h', 'admin', 1)",
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at) VALUES ('s', 7, 'c', 4000000000)",
+        "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (7, 'erp', 't', 1)",
+        "INSERT INTO audit_log (at, actor_user_id, action) VALUES (1, 7, 'signup')",
+        "INSERT INTO assessments (enterprise_id, status, step, created_at, updated_at) VALUES (1, 'draft', 2, 5, 9)",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&pool)
+            .await
+            .expect(sql);
+    }
+    sqlx::query(
+        "INSERT INTO assessments (enterprise_id, status, step, result, score, level, created_at, updated_at, \
+         completed_at) VALUES (1, 'complete', 6, $1, 47.5, 2, 2, 3, 3)",
+    )
+    .bind(report)
+    .execute(&pool)
+    .await
+    .expect("a completed assessment");
+    pool.close().await;
+    path
+}
+
+#[tokio::test]
+async fn an_older_database_is_migrated_and_its_facts_backfilled() {
+    use smedx_store::Regional;
+    use smedx_store::aggregate::{Cell, Filters};
+    let dir = TempDir::new("v0002");
+    let path = database_before_0003(&dir).await;
+    let store = SqliteStore::open(&path).await.expect("migrates to 0003");
+    let user = store
+        .user(7)
+        .await
+        .expect("lookup")
+        .expect("the user is kept");
+    assert_eq!(
+        (user.email.as_str(), user.enterprise_id),
+        ("old@firm.test", Some(1))
+    );
+    assert_eq!((user.region_code, user.cluster_id), (None, None));
+    assert!(
+        store.session("s", 1).await.expect("lookup").is_some(),
+        "sessions survive"
+    );
+    assert_eq!(
+        store
+            .api_token_user("t")
+            .await
+            .expect("lookup")
+            .map(|u| u.id),
+        Some(7),
+        "API tokens survive"
+    );
+    let (audit, _) = store.list_audit(Page::default()).await.expect("audit");
+    assert_eq!(audit[0].actor_email.as_deref(), Some("old@firm.test"));
+    let next = store
+        .create_admin("new@gov.test", "h")
+        .await
+        .expect("a new user");
+    assert!(next.id > 8, "ids are not reused");
+    let levels = store
+        .level_distribution(&smedx_store::Scope::All, &Filters::default(), 1)
+        .await
+        .expect("levels");
+    assert_eq!(
+        levels.assessed,
+        Cell::Shown(1),
+        "the completed assessment got its fact"
+    );
+    assert_eq!(levels.levels[2], Cell::Shown(1));
+    let p = store
+        .participation(&smedx_store::Scope::All, &Filters::default(), 1)
+        .await
+        .expect("participation");
+    assert_eq!(p.assessed, Cell::Shown(1));
+    store.close().await;
+    let again = SqliteStore::open(&path).await.expect("reopen");
+    let levels = again
+        .level_distribution(&smedx_store::Scope::All, &Filters::default(), 1)
+        .await
+        .expect("levels");
+    assert_eq!(levels.assessed, Cell::Shown(1), "backfilled once");
+    again.close().await;
 }

@@ -3,7 +3,10 @@
 //! One test binary with modules (each extra binary is another slow link on 2 cores).
 
 mod api;
+mod authz_matrix;
 mod helpers;
+mod hostile;
 mod journey;
 mod lang;
+mod operations;
 mod security;

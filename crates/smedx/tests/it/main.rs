@@ -1,7 +1,9 @@
 //! End-to-end tests of the `smedx` binary: exit codes, JSON shapes and messages a user sees.
 
 mod assess;
+mod backup;
 mod cli;
+mod regional;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,1173 @@
+//! The authorisation matrix: every route of the application × every kind of caller × own or
+//! another enterprise's records, each cell's expected status asserted.
+//!
+//! [`ROUTES`] is the one table of routes. Two tests keep it complete: one reads the routers in
+//! `src/` (every `.route("…", get(…).post(…))` and every `#[utoipa::path(…)]`), the other the
+//! OpenAPI document of a running server; a route missing from the table fails them with its name.
+//! A new route therefore needs a line here saying who may call it.
+//!
+//! What the table asserts (secure and consistent, as implemented):
+//! * pages: visitors, and scripts that send only a bearer token (a token is not a page
+//!   credential), are sent to `/login?next=…` (303); another enterprise's record is 404, the same
+//!   as a record that does not exist, so ids reveal nothing; an administrator (no enterprise) gets
+//!   403 on enterprise pages; an enterprise user gets 403 on `/admin/*`;
+//! * the API: only a bearer token counts (a browser's session cookie is ignored: the API has no
+//!   CSRF protection, so it must not accept cookies); no or an unknown token is 401, an
+//!   administrator's token 403 (`no_enterprise`) on enterprise data, another enterprise's record
+//!   404 (`not_found`); an enterprise user's token on the administrators' API 403 (`forbidden`);
+//!   every API answer is JSON.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue};
+
+use crate::helpers::{self, App, Browser, PASSWORD};
+
+// ---------------------------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------------------------
+
+/// Who may call a route, and what the allowed caller gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// The same answer for everybody (public pages and public API endpoints).
+    Public(u16),
+    /// Pages for any logged-in user, administrators included; visitors → 303 `/login`.
+    Session(u16),
+    /// Pages of the user's own enterprise: own record → this status; another enterprise's or a
+    /// missing record → 404; administrator → 403; visitors → 303 `/login`.
+    Enterprise(u16),
+    /// Administration: administrator → this status (404 for a missing target); enterprise users
+    /// → 403; visitors → 303 `/login`.
+    Admin(u16),
+    /// The API on the token holder's enterprise: own record → this status; another's or missing
+    /// → 404; administrator's token → 403; no token, a bad token or only a cookie → 401.
+    ApiEnterprise(u16),
+    /// The API for administrators: administrator's token → this status; an enterprise user's
+    /// token → 403 (`forbidden`); no token, a bad token or only a cookie → 401.
+    ApiAdmin(u16),
+}
+
+/// What `{id}` in a route's path or body stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The route takes no record id.
+    None,
+    /// A complete assessment.
+    Complete,
+    /// A draft assessment.
+    Draft,
+    /// A user (a colleague in the enterprise, never the caller).
+    User,
+}
+
+/// A request body. Values may contain `{id}` (the target id) and `{role}` (the caller's name).
+#[derive(Clone, Copy, Debug)]
+pub enum Body {
+    Empty,
+    /// Form fields; the caller's CSRF token is added for page routes.
+    Form(&'static [(&'static str, &'static str)]),
+    Json(&'static str),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct RouteSpec {
+    /// `GET`, `POST`, `PUT`, … or `ANY` for a catch-all.
+    pub method: &'static str,
+    /// The route as the router registers it (`/assessments/{id}`), or [`FALLBACK`].
+    pub pattern: &'static str,
+    /// The request path and query, with `{id}` replaced by the target.
+    pub path: &'static str,
+    pub target: Target,
+    pub body: Body,
+    pub access: Access,
+    /// Where the allowed caller is redirected (prefix), when the status is 303.
+    pub location: Option<&'static str>,
+    /// The request ends the caller's session: each cell gets a fresh one.
+    pub fresh_session: bool,
+}
+
+impl RouteSpec {
+    pub fn is_api(&self) -> bool {
+        self.pattern.starts_with("/api/")
+    }
+    /// A form post of the HTML application (CSRF-protected).
+    pub fn is_form_post(&self) -> bool {
+        !self.is_api() && self.method == "POST"
+    }
+    pub fn has_id(&self) -> bool {
+        self.target != Target::None
+    }
+    /// A caller the route lets through (for tests that need its handler reached).
+    pub fn allowed_role(&self) -> Role {
+        match self.access {
+            Public(_) => Role::Anonymous,
+            Session(_) | Enterprise(_) => Role::UserA,
+            Admin(_) => Role::Admin,
+            ApiEnterprise(_) => Role::TokenA,
+            ApiAdmin(_) => Role::TokenAdmin,
+        }
+    }
+    /// The request URL with `{id}` and `{role}` filled in.
+    pub fn url(&self, base: &str, id: i64, role: Role) -> String {
+        format!("{base}{}", fill(self.path, id, role))
+    }
+    /// The form fields of the body (no CSRF token), filled in; empty for other bodies.
+    pub fn fields(&self, id: i64, role: Role) -> Vec<(String, String)> {
+        match self.body {
+            Body::Form(f) => f
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), fill(v, id, role)))
+                .collect(),
+            Body::Empty | Body::Json(_) => Vec::new(),
+        }
+    }
+    /// The method to send (`ANY` → GET).
+    pub fn send_method(&self) -> reqwest::Method {
+        match self.method {
+            "ANY" => reqwest::Method::GET,
+            m => m.parse().expect("method"),
+        }
+    }
+}
+
+/// `{id}` → the target id, `{role}` → the caller's name.
+pub fn fill(s: &str, id: i64, role: Role) -> String {
+    s.replace("{id}", &id.to_string())
+        .replace("{role}", role.label())
+}
+
+/// The pages router's fallback (any unknown path).
+pub const FALLBACK: &str = "(fallback)";
+
+const STEP1: &[(&str, &str)] = &[
+    ("name", "Matrix Co"),
+    ("industry", "C3311"),
+    ("employees", "85"),
+    ("revenue_wan", "3200"),
+    ("product_complexity", "medium"),
+    ("chain_position", "midstream"),
+];
+const PROFILE: &str = r#"{"industry": "C3311", "employees": 85, "revenue": 32000000}"#;
+
+const fn spec(
+    method: &'static str,
+    pattern: &'static str,
+    path: &'static str,
+    access: Access,
+) -> RouteSpec {
+    RouteSpec {
+        method,
+        pattern,
+        path,
+        target: Target::None,
+        body: Body::Empty,
+        access,
+        location: None,
+        fresh_session: false,
+    }
+}
+
+const fn on(mut s: RouteSpec, target: Target) -> RouteSpec {
+    s.target = target;
+    s
+}
+
+const fn with(mut s: RouteSpec, body: Body) -> RouteSpec {
+    s.body = body;
+    s
+}
+
+const fn to(mut s: RouteSpec, location: &'static str) -> RouteSpec {
+    s.location = Some(location);
+    s
+}
+
+use Access::*;
+use Target::{Complete, Draft, User};
+
+/// Every route of the application. Keep it complete: `routes_in_the_source_are_all_in_the_table`
+/// and `openapi_paths_are_all_in_the_table` fail on a route without a line here.
+pub const ROUTES: &[RouteSpec] = &[
+    // ----- public pages -----
+    spec("GET", "/", "/", Public(200)),
+    spec(
+        "GET",
+        "/search",
+        "/search?q=%E4%BA%A4%E6%9C%9F",
+        Public(200),
+    ),
+    spec("GET", "/signup", "/signup", Public(200)),
+    with(
+        spec("POST", "/signup", "/signup", Public(422)),
+        Body::Form(&[("enterprise", ""), ("email", "{role}"), ("password", "x")]),
+    ),
+    spec("GET", "/login", "/login", Public(200)),
+    with(
+        spec("POST", "/login", "/login", Public(401)),
+        Body::Form(&[
+            ("email", "nobody-{role}@example.cn"),
+            ("password", "not the password"),
+        ]),
+    ),
+    RouteSpec {
+        fresh_session: true,
+        ..to(spec("POST", "/logout", "/logout", Public(303)), "/")
+    },
+    spec(
+        "GET",
+        "/setup/{token}",
+        "/setup/0000000000000000000000000000000000000000000000000000000000000000",
+        Public(200),
+    ),
+    with(
+        spec(
+            "POST",
+            "/setup/{token}",
+            "/setup/0000000000000000000000000000000000000000000000000000000000000000",
+            Public(404),
+        ),
+        Body::Form(&[
+            ("email", "setup-{role}@example.cn"),
+            ("password", PASSWORD),
+            ("confirm", PASSWORD),
+        ]),
+    ),
+    spec("GET", "/scenarios", "/scenarios", Public(200)),
+    spec(
+        "GET",
+        "/scenarios/{id}",
+        "/scenarios/pl.transparency",
+        Public(200),
+    ),
+    spec("GET", "/sectors", "/sectors", Public(200)),
+    spec("GET", "/cases", "/cases", Public(200)),
+    spec("GET", "/static/{*path}", "/static/app.css", Public(200)),
+    spec("GET", FALLBACK, "/no-such-page", Public(404)),
+    // ----- operations (no session, no cookies) -----
+    spec("GET", "/healthz", "/healthz", Public(200)),
+    spec("GET", "/metrics", "/metrics", Public(200)),
+    // ----- administration -----
+    spec("GET", "/admin/users", "/admin/users", Admin(200)),
+    spec("GET", "/admin/audit", "/admin/audit", Admin(200)),
+    to(
+        with(
+            on(
+                spec(
+                    "POST",
+                    "/admin/users/{id}/password",
+                    "/admin/users/{id}/password",
+                    Admin(303),
+                ),
+                User,
+            ),
+            // The victim's password is set to what it was, so the matrix changes nothing.
+            Body::Form(&[("password", PASSWORD)]),
+        ),
+        "/admin/users?done=",
+    ),
+    // ----- account -----
+    spec("GET", "/account", "/account", Session(200)),
+    with(
+        spec("POST", "/account/users", "/account/users", Enterprise(422)),
+        Body::Form(&[
+            ("email", "not an e-mail"),
+            ("password", "x"),
+            ("confirm", "y"),
+        ]),
+    ),
+    // ----- assessments -----
+    to(
+        spec("GET", "/assess", "/assess", Enterprise(303)),
+        "/assessments/",
+    ),
+    spec("GET", "/assessments", "/assessments", Enterprise(200)),
+    to(
+        with(
+            on(
+                spec("POST", "/assessments", "/assessments", Enterprise(303)),
+                Complete,
+            ),
+            Body::Form(&[("copy_from", "{id}")]),
+        ),
+        "/assessments/",
+    ),
+    on(
+        spec(
+            "GET",
+            "/assessments/compare",
+            "/assessments/compare?a={id}&b={id}",
+            Enterprise(200),
+        ),
+        Complete,
+    ),
+    on(
+        spec(
+            "GET",
+            "/assessments/{id}",
+            "/assessments/{id}",
+            Enterprise(200),
+        ),
+        Complete,
+    ),
+    on(
+        spec(
+            "GET",
+            "/assessments/{id}/report",
+            "/assessments/{id}/report",
+            Enterprise(200),
+        ),
+        Complete,
+    ),
+    on(
+        spec(
+            "GET",
+            "/assessments/{id}/step/{n}",
+            "/assessments/{id}/step/1",
+            Enterprise(200),
+        ),
+        Draft,
+    ),
+    to(
+        with(
+            on(
+                spec(
+                    "POST",
+                    "/assessments/{id}/step/{n}",
+                    "/assessments/{id}/step/1",
+                    Enterprise(303),
+                ),
+                Draft,
+            ),
+            Body::Form(STEP1),
+        ),
+        "/assessments/",
+    ),
+    to(
+        on(
+            spec(
+                "POST",
+                "/assessments/{id}/reassess",
+                "/assessments/{id}/reassess",
+                Enterprise(303),
+            ),
+            Complete,
+        ),
+        "/assessments/",
+    ),
+    // ----- JSON API: public -----
+    spec(
+        "GET",
+        "/api/v1/openapi.json",
+        "/api/v1/openapi.json",
+        Public(200),
+    ),
+    with(
+        spec("POST", "/api/v1/tokens", "/api/v1/tokens", Public(401)),
+        Body::Json(r#"{"email": "nobody-{role}@example.cn", "password": "not the password"}"#),
+    ),
+    spec("GET", "/api/v1/scenarios", "/api/v1/scenarios", Public(200)),
+    spec(
+        "GET",
+        "/api/v1/scenarios/{id}",
+        "/api/v1/scenarios/pl.transparency",
+        Public(200),
+    ),
+    spec("GET", "/api/v1/sectors", "/api/v1/sectors", Public(200)),
+    spec("GET", "/api/v1/cases", "/api/v1/cases", Public(200)),
+    spec(
+        "GET",
+        "/api/v1/search",
+        "/api/v1/search?q=%E4%BA%A4%E6%9C%9F",
+        Public(200),
+    ),
+    with(
+        spec("POST", "/api/v1/classify", "/api/v1/classify", Public(200)),
+        Body::Json(PROFILE),
+    ),
+    with(
+        spec("POST", "/api/v1/assess", "/api/v1/assess", Public(200)),
+        Body::Json(r#"{"profile": {"industry": "C3311", "employees": 85, "revenue": 32000000}}"#),
+    ),
+    spec(
+        "ANY",
+        "/api/v1/{*rest}",
+        "/api/v1/no-such-thing",
+        Public(404),
+    ),
+    // ----- JSON API: the token holder's enterprise -----
+    spec(
+        "GET",
+        "/api/v1/assessments",
+        "/api/v1/assessments",
+        ApiEnterprise(200),
+    ),
+    with(
+        on(
+            spec(
+                "POST",
+                "/api/v1/assessments",
+                "/api/v1/assessments",
+                ApiEnterprise(201),
+            ),
+            Complete,
+        ),
+        Body::Json(r#"{"copy_from": {id}}"#),
+    ),
+    on(
+        spec(
+            "GET",
+            "/api/v1/assessments/{id}",
+            "/api/v1/assessments/{id}",
+            ApiEnterprise(200),
+        ),
+        Complete,
+    ),
+    with(
+        on(
+            spec(
+                "PUT",
+                "/api/v1/assessments/{id}/profile",
+                "/api/v1/assessments/{id}/profile",
+                ApiEnterprise(200),
+            ),
+            Draft,
+        ),
+        Body::Json(PROFILE),
+    ),
+    with(
+        on(
+            spec(
+                "PUT",
+                "/api/v1/assessments/{id}/answers",
+                "/api/v1/assessments/{id}/answers",
+                ApiEnterprise(200),
+            ),
+            Draft,
+        ),
+        Body::Json(r#"{"network": ["shopfloor_control"]}"#),
+    ),
+    // Own complete assessment: 409 already_complete (404 would mean the tenant check failed).
+    on(
+        spec(
+            "POST",
+            "/api/v1/assessments/{id}/complete",
+            "/api/v1/assessments/{id}/complete",
+            ApiEnterprise(409),
+        ),
+        Complete,
+    ),
+    // ----- JSON API: administrators -----
+    spec(
+        "GET",
+        "/api/v1/admin/audit",
+        "/api/v1/admin/audit?offset=0&limit=5",
+        ApiAdmin(200),
+    ),
+    on(
+        spec(
+            "GET",
+            "/api/v1/assessments/{id}/result",
+            "/api/v1/assessments/{id}/result",
+            ApiEnterprise(200),
+        ),
+        Complete,
+    ),
+];
+
+// ---------------------------------------------------------------------------------------------
+// Callers and their world
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Anonymous,
+    UserA,
+    UserB,
+    Admin,
+    TokenA,
+    TokenB,
+    TokenAdmin,
+    BadToken,
+}
+
+pub const ROLES: [Role; 8] = [
+    Role::Anonymous,
+    Role::UserA,
+    Role::UserB,
+    Role::Admin,
+    Role::TokenA,
+    Role::TokenB,
+    Role::TokenAdmin,
+    Role::BadToken,
+];
+
+impl Role {
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Anonymous => "anon",
+            Role::UserA => "userA",
+            Role::UserB => "userB",
+            Role::Admin => "admin",
+            Role::TokenA => "tokA",
+            Role::TokenB => "tokB",
+            Role::TokenAdmin => "tokAdm",
+            Role::BadToken => "badTok",
+        }
+    }
+    fn email(self) -> Option<&'static str> {
+        match self {
+            Role::UserA | Role::TokenA => Some("a@example.cn"),
+            Role::UserB | Role::TokenB => Some("b@example.cn"),
+            Role::Admin | Role::TokenAdmin => Some("admin@example.cn"),
+            Role::Anonymous | Role::BadToken => None,
+        }
+    }
+    fn has_session(self) -> bool {
+        matches!(self, Role::UserA | Role::UserB | Role::Admin)
+    }
+}
+
+/// Whose record `{id}` is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tenant {
+    /// The route takes no id.
+    NotApplicable,
+    A,
+    B,
+    /// An id that does not exist.
+    Missing,
+}
+
+impl Tenant {
+    fn label(self) -> &'static str {
+        match self {
+            Tenant::NotApplicable => "",
+            Tenant::A => "A",
+            Tenant::B => "B",
+            Tenant::Missing => "missing",
+        }
+    }
+}
+
+pub const MISSING_ID: i64 = 999_999;
+
+/// The records of one enterprise.
+#[derive(Clone, Copy, Debug)]
+pub struct Records {
+    pub complete: i64,
+    pub draft: i64,
+    /// A second user of the enterprise (target of the administrator's password reset).
+    pub colleague: i64,
+}
+
+/// A caller: its own cookie jar, maybe a bearer token, and the CSRF token its pages carry.
+#[derive(Clone)]
+pub struct Caller {
+    pub http: reqwest::Client,
+    pub csrf: String,
+}
+
+fn client(bearer: Option<&str>) -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    if let Some(t) = bearer {
+        headers.insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Bearer {t}")).expect("header"),
+        );
+    }
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+/// The CSRF token the caller's pages carry (a session's, or the visitor cookie's).
+async fn csrf_of(app: &App, http: &reqwest::Client) -> String {
+    let r = http
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .expect("GET /login");
+    let text = r.text().await.expect("text");
+    let pat = "name=\"csrf\" value=\"";
+    let i = text.find(pat).expect("csrf field") + pat.len();
+    let end = text[i..].find('"').expect("end of csrf");
+    text[i..i + end].to_string()
+}
+
+async fn logged_in(app: &App, email: &str) -> reqwest::Client {
+    let b = Browser::new(app);
+    let r = b.login(email, PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "login {email}: {}", r.text);
+    b.http
+}
+
+/// Two enterprises with a complete assessment, a draft and a second user each; an administrator;
+/// a caller of every role.
+pub struct World {
+    pub app: App,
+    pub a: Records,
+    pub b: Records,
+    pub callers: BTreeMap<Role, Caller>,
+}
+
+impl World {
+    pub async fn new() -> World {
+        let app = helpers::spawn().await;
+        let a = enterprise(&app, "Tenant A", "a@example.cn", "a2@example.cn").await;
+        let b = enterprise(&app, "Tenant B", "b@example.cn", "b2@example.cn").await;
+        smedx_web::ensure_admin(&app.state, Some("admin@example.cn"), Some(PASSWORD))
+            .await
+            .expect("admin");
+        let mut callers = BTreeMap::new();
+        for role in ROLES {
+            let http = match role {
+                Role::Anonymous => client(None),
+                Role::BadToken => client(Some(&"0".repeat(64))),
+                r if r.has_session() => logged_in(&app, r.email().expect("email")).await,
+                r => client(Some(&helpers::token(&app, r.email().expect("email")).await)),
+            };
+            let csrf = csrf_of(&app, &http).await;
+            callers.insert(role, Caller { http, csrf });
+        }
+        World { app, a, b, callers }
+    }
+
+    /// A caller of `role` with a session of its own (for requests that end it).
+    pub async fn fresh(&self, role: Role) -> Caller {
+        if !role.has_session() {
+            return self.callers[&role].clone();
+        }
+        let http = logged_in(&self.app, role.email().expect("email")).await;
+        let csrf = csrf_of(&self.app, &http).await;
+        Caller { http, csrf }
+    }
+
+    pub fn target_id(&self, target: Target, tenant: Tenant) -> i64 {
+        let r = match tenant {
+            Tenant::A => &self.a,
+            Tenant::B => &self.b,
+            Tenant::Missing | Tenant::NotApplicable => return MISSING_ID,
+        };
+        match target {
+            Target::Complete => r.complete,
+            Target::Draft => r.draft,
+            Target::User => r.colleague,
+            Target::None => MISSING_ID,
+        }
+    }
+
+    /// Sends `spec`'s request as `caller` with `{id}` = `id`; `csrf` overrides the caller's token
+    /// (`Some("")` sends none).
+    pub async fn send(
+        &self,
+        spec: &RouteSpec,
+        role: Role,
+        caller: &Caller,
+        id: i64,
+        csrf: Option<&str>,
+    ) -> Answer {
+        let url = spec.url(&self.app.base, id, role);
+        let mut rq = caller.http.request(spec.send_method(), url);
+        match spec.body {
+            Body::Json(j) => {
+                rq = rq
+                    .header("content-type", "application/json")
+                    .body(fill(j, id, role));
+            }
+            _ if spec.is_form_post() => {
+                let token = csrf.unwrap_or(&caller.csrf);
+                let mut f = Vec::new();
+                if !token.is_empty() {
+                    f.push(("csrf".to_string(), token.to_string()));
+                }
+                f.extend(spec.fields(id, role));
+                rq = rq.form(&f);
+            }
+            Body::Form(_) => rq = rq.form(&spec.fields(id, role)),
+            Body::Empty => {}
+        }
+        let r = rq.send().await.unwrap_or_else(|e| {
+            panic!(
+                "{} {} as {}: no answer ({e})",
+                spec.method,
+                fill(spec.path, id, role),
+                role.label()
+            )
+        });
+        Answer::read(r).await
+    }
+}
+
+async fn enterprise(app: &App, name: &str, email: &str, colleague: &str) -> Records {
+    let b = helpers::user(app, name, email).await;
+    let complete = b.start_assessment().await;
+    let done = b.complete_wizard(complete, "2").await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    let draft = b.start_assessment().await;
+    let r = b
+        .post(
+            "/account",
+            "/account/users",
+            &[
+                ("email", colleague),
+                ("password", PASSWORD),
+                ("confirm", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "add colleague: {}", r.text);
+    let colleague = app
+        .state
+        .store
+        .user_by_email(colleague)
+        .await
+        .expect("store")
+        .expect("colleague")
+        .id;
+    Records {
+        complete,
+        draft,
+        colleague,
+    }
+}
+
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub location: String,
+    pub content_type: String,
+    pub text: String,
+}
+
+impl Answer {
+    pub async fn read(r: reqwest::Response) -> Answer {
+        let status = r.status().as_u16();
+        let header = |n: &str| {
+            r.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        let location = header("location");
+        let content_type = header("content-type");
+        let text = r.text().await.unwrap_or_default();
+        Answer {
+            status,
+            location,
+            content_type,
+            text,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expectations
+// ---------------------------------------------------------------------------------------------
+
+/// What one cell must answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    Status(u16),
+    /// 303 to `/login?next=…`.
+    Login,
+}
+
+impl Expect {
+    fn status(self) -> u16 {
+        match self {
+            Expect::Status(s) => s,
+            Expect::Login => 303,
+        }
+    }
+}
+
+fn owns(role: Role, tenant: Tenant) -> bool {
+    match tenant {
+        Tenant::NotApplicable => true,
+        Tenant::A => matches!(role, Role::UserA | Role::TokenA),
+        Tenant::B => matches!(role, Role::UserB | Role::TokenB),
+        Tenant::Missing => false,
+    }
+}
+
+pub fn expected(spec: &RouteSpec, role: Role, tenant: Tenant) -> Expect {
+    use Expect::{Login, Status};
+    match spec.access {
+        Public(s) => Status(s),
+        Session(s) => match role {
+            Role::UserA | Role::UserB | Role::Admin => Status(s),
+            _ => Login,
+        },
+        Enterprise(s) => match role {
+            Role::UserA | Role::UserB if owns(role, tenant) => Status(s),
+            Role::UserA | Role::UserB => Status(404),
+            Role::Admin => Status(403),
+            _ => Login,
+        },
+        Admin(s) => match role {
+            Role::Admin if tenant == Tenant::Missing => Status(404),
+            Role::Admin => Status(s),
+            Role::UserA | Role::UserB => Status(403),
+            _ => Login,
+        },
+        ApiEnterprise(s) => match role {
+            Role::TokenA | Role::TokenB if owns(role, tenant) => Status(s),
+            Role::TokenA | Role::TokenB => Status(404),
+            Role::TokenAdmin => Status(403),
+            _ => Status(401),
+        },
+        ApiAdmin(s) => match role {
+            Role::TokenAdmin => Status(s),
+            Role::TokenA | Role::TokenB => Status(403),
+            _ => Status(401),
+        },
+    }
+}
+
+/// Why an answer does not fit the cell, if it does not.
+fn judge(spec: &RouteSpec, want: Expect, got: &Answer) -> Option<String> {
+    if got.status != want.status() {
+        return Some(format!("status {} (want {})", got.status, want.status()));
+    }
+    if want == Expect::Login && !got.location.starts_with("/login?next=") {
+        return Some(format!("redirect to {:?}, not /login", got.location));
+    }
+    if let (Expect::Status(303), Some(prefix)) = (want, spec.location)
+        && !got.location.starts_with(prefix)
+    {
+        return Some(format!("redirect to {:?}, want {prefix}…", got.location));
+    }
+    if spec.is_api() {
+        if !got.content_type.starts_with("application/json") {
+            return Some(format!("content type {:?}", got.content_type));
+        }
+        if got.status >= 400 {
+            let code = serde_json::from_str::<serde_json::Value>(&got.text)
+                .ok()
+                .and_then(|v| v["code"].as_str().map(String::from));
+            let want_code = match got.status {
+                401 if spec.access != Public(401) => Some("unauthorized"),
+                403 if matches!(spec.access, ApiAdmin(_)) => Some("forbidden"),
+                403 => Some("no_enterprise"),
+                404 => Some("not_found"),
+                _ => None,
+            };
+            match (code, want_code) {
+                (None, _) => return Some("error without a JSON code".into()),
+                (Some(c), Some(w)) if c != w => return Some(format!("code {c:?}, want {w:?}")),
+                _ => {}
+            }
+        }
+    } else if matches!(got.status, 403 | 404) && !got.content_type.starts_with("text/html") {
+        return Some(format!("error page as {:?}", got.content_type));
+    }
+    None
+}
+
+fn tenants(spec: &RouteSpec) -> Vec<Tenant> {
+    if spec.has_id() {
+        vec![Tenant::A, Tenant::B, Tenant::Missing]
+    } else {
+        vec![Tenant::NotApplicable]
+    }
+}
+
+pub fn route_label(spec: &RouteSpec) -> String {
+    format!("{} {}", spec.method, spec.pattern)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The matrix
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_route_every_role_own_and_other_tenant() {
+    let w = World::new().await;
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    let mut failures: Vec<String> = Vec::new();
+    let mut cells = 0;
+    for spec in ROUTES {
+        for tenant in tenants(spec) {
+            let id = w.target_id(spec.target, tenant);
+            let mut row = Vec::new();
+            for role in ROLES {
+                let caller = if spec.fresh_session {
+                    w.fresh(role).await
+                } else {
+                    w.callers[&role].clone()
+                };
+                let want = expected(spec, role, tenant);
+                let got = w.send(spec, role, &caller, id, None).await;
+                cells += 1;
+                match judge(spec, want, &got) {
+                    None => row.push(got.status.to_string()),
+                    Some(why) => {
+                        row.push(format!("{}!{}", got.status, want.status()));
+                        failures.push(format!(
+                            "{} {} [{}] as {}: {why}; body: {}",
+                            spec.method,
+                            spec.path.replace("{id}", &id.to_string()),
+                            tenant.label(),
+                            role.label(),
+                            got.text.chars().take(160).collect::<String>()
+                        ));
+                    }
+                }
+            }
+            let t = tenant.label();
+            let label = if t.is_empty() {
+                route_label(spec)
+            } else {
+                format!("{} [{t}]", route_label(spec))
+            };
+            rows.push((label, row));
+        }
+    }
+    let matrix = render(&rows);
+    println!("{matrix}");
+    println!("{cells} cells, {} wrong", failures.len());
+    assert!(
+        failures.is_empty(),
+        "authorisation matrix: {} of {cells} cells wrong (cell = got!want)\n{matrix}\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn render(rows: &[(String, Vec<String>)]) -> String {
+    let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    let mut out = format!("{:width$}", "route [tenant of the id]");
+    for r in ROLES {
+        let _ = write!(out, " {:>8}", r.label());
+    }
+    out.push('\n');
+    for (label, cells) in rows {
+        let _ = write!(out, "{label:width$}");
+        for c in cells {
+            let _ = write!(out, " {c:>8}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table is complete
+// ---------------------------------------------------------------------------------------------
+
+/// `(method, pattern)` of every route the source registers; `ANY` for `any(…)`.
+fn routes_in_source() -> BTreeSet<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = BTreeSet::new();
+    let mut files = vec![dir];
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            for e in std::fs::read_dir(&p).expect("read src").flatten() {
+                files.push(e.path());
+            }
+            continue;
+        }
+        if p.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).expect("read");
+        let file = p.display().to_string();
+        for unsupported in [".nest(", ".nest_service(", ".route_service("] {
+            assert!(
+                !text.contains(unsupported),
+                "{file} uses {unsupported}: teach authz_matrix::routes_in_source to read it"
+            );
+        }
+        if text.contains(".fallback(") {
+            found.insert(("GET".to_string(), FALLBACK.to_string()));
+        }
+        for (i, _) in text.match_indices(".route(") {
+            let args = balanced(&text[i + ".route".len()..]);
+            let Some(pattern) = first_string(args) else {
+                panic!("{file}: a .route( without a literal path: {args}")
+            };
+            for m in methods_in(args) {
+                found.insert((m, pattern.clone()));
+            }
+        }
+        for (i, _) in text.match_indices("#[utoipa::path(") {
+            let args = balanced(&text[i + "#[utoipa::path".len()..]);
+            let method = args
+                .trim_start_matches('(')
+                .split(',')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_uppercase();
+            let path = args
+                .find("path =")
+                .and_then(|j| first_string(&args[j..]))
+                .unwrap_or_else(|| panic!("{file}: utoipa::path without a path: {args}"));
+            found.insert((method, path));
+        }
+    }
+    found
+}
+
+/// `(…)` at the start of `s`, parentheses balanced (string literals skipped).
+fn balanced(s: &str) -> &str {
+    let mut depth = 0usize;
+    let mut in_str = false;
+    let mut prev = ' ';
+    for (i, c) in s.char_indices() {
+        if in_str {
+            if c == '"' && prev != '\\' {
+                in_str = false;
+            }
+        } else if c == '"' {
+            in_str = true;
+        } else if c == '(' {
+            depth += 1;
+        } else if c == ')' {
+            depth -= 1;
+            if depth == 0 {
+                return &s[..=i];
+            }
+        }
+        prev = c;
+    }
+    s
+}
+
+fn first_string(s: &str) -> Option<String> {
+    let start = s.find('"')? + 1;
+    let end = s[start..].find('"')?;
+    Some(s[start..start + end].to_string())
+}
+
+/// HTTP methods of a `.route(…)` call's method router: `get(…).post(…)`, `routing::any(…)`.
+fn methods_in(args: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let bytes = args.as_bytes();
+    for m in [
+        "get", "post", "put", "delete", "patch", "head", "options", "trace", "any",
+    ] {
+        for (i, _) in args.match_indices(&format!("{m}(")) {
+            let before = if i == 0 { b' ' } else { bytes[i - 1] };
+            if before.is_ascii_alphanumeric() || before == b'_' {
+                continue;
+            }
+            out.push(m.to_uppercase());
+        }
+    }
+    out
+}
+
+fn table() -> BTreeSet<(String, String)> {
+    ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.pattern.to_string()))
+        .collect()
+}
+
+#[test]
+fn routes_in_the_source_are_all_in_the_table() {
+    let source = routes_in_source();
+    assert!(
+        source.len() >= 30,
+        "the route scanner found too little: {source:?}"
+    );
+    let table = table();
+    let missing: Vec<String> = source
+        .iter()
+        .filter(|r| !table.contains(*r))
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes registered in crates/smedx-web/src but missing from authz_matrix::ROUTES \
+         (add a line saying who may call each): {missing:?}"
+    );
+    let stale: Vec<String> = table
+        .iter()
+        .filter(|r| !source.contains(*r))
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "authz_matrix::ROUTES lists routes the source no longer has: {stale:?}"
+    );
+}
+
+#[tokio::test]
+async fn openapi_paths_are_all_in_the_table() {
+    let app = helpers::spawn().await;
+    let doc: serde_json::Value = reqwest::get(format!("{}/api/v1/openapi.json", app.base))
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let table = table();
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(!paths.is_empty());
+    let mut missing = Vec::new();
+    for (path, ops) in paths {
+        for method in ops.as_object().expect("operations").keys() {
+            if matches!(method.as_str(), "parameters" | "summary" | "description") {
+                continue;
+            }
+            let key = (method.to_uppercase(), path.clone());
+            if !table.contains(&key) {
+                missing.push(format!("{} {path}", key.0));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "OpenAPI operations missing from authz_matrix::ROUTES: {missing:?}"
+    );
+}
+
+/// A method a route does not declare is 405, so a method added to a path without a table line
+/// cannot hide behind a declared one.
+#[tokio::test]
+async fn undeclared_methods_are_405() {
+    let w = World::new().await;
+    let caller = &w.callers[&Role::UserA];
+    let mut declared: BTreeMap<&str, (&RouteSpec, BTreeSet<&str>)> = BTreeMap::new();
+    for s in ROUTES {
+        declared
+            .entry(s.pattern)
+            .or_insert_with(|| (s, BTreeSet::new()))
+            .1
+            .insert(s.method);
+    }
+    let mut wrong = Vec::new();
+    for (pattern, (spec, methods)) in &declared {
+        if methods.contains("ANY") || *pattern == FALLBACK {
+            continue;
+        }
+        let id = w.target_id(spec.target, Tenant::A);
+        let path = spec.path.replace("{id}", &id.to_string());
+        for m in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            if methods.contains(m) {
+                continue;
+            }
+            let mut rq = caller
+                .http
+                .request(m.parse().expect("method"), format!("{}{path}", w.app.base));
+            if m == "POST" {
+                rq = rq.form(&[("csrf", caller.csrf.as_str())]);
+            }
+            let r = rq.send().await.expect("send");
+            if r.status() != StatusCode::METHOD_NOT_ALLOWED {
+                wrong.push(format!("{m} {path}: {}", r.status()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "undeclared methods answered: {wrong:#?}");
+}
