@@ -18,7 +18,8 @@
 //! SQLite uses a fresh file in `SMEDX_BENCH_DIR` (default: the system temp dir); PostgreSQL a
 //! fresh schema `smedx_bench` of `SMEDX_BENCH_PG_URL` (skipped when unset). After loading, the
 //! PostgreSQL tables are vacuumed and analysed (as autovacuum would do) and SQLite runs
-//! `ANALYZE`.
+//! `ANALYZE`. With `SMEDX_BENCH_REUSE=1` both are kept afterwards (`SMEDX_BENCH_DIR/smedx-bench.sqlite`
+//! and the schema) and a later run with the same setting measures them again without loading.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -544,6 +545,21 @@ fn members_sql(campaign: Id) -> String {
     )
 }
 
+/// The benchmark campaign of a database loaded before, if any.
+async fn existing(store: &dyn Store) -> Option<Id> {
+    let (campaigns, _) = store
+        .campaigns(
+            &Scope::All,
+            Page {
+                offset: 0,
+                limit: 1,
+            },
+        )
+        .await
+        .ok()?;
+    campaigns.first().map(|c| c.id)
+}
+
 async fn rebuild(store: &dyn Store) -> Duration {
     let t = Instant::now();
     let stats = store.rebuild_rollups().await.expect("rebuild");
@@ -577,30 +593,47 @@ fn main() {
     let mut results: Vec<(&str, Duration, Duration, Timings)> = Vec::new();
 
     // SQLite
-    let dir = std::env::var_os("SMEDX_BENCH_DIR")
+    let reuse = std::env::var("SMEDX_BENCH_REUSE").is_ok_and(|v| v == "1");
+    let base = std::env::var_os("SMEDX_BENCH_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir)
-        .join(format!("smedx-bench-{}", std::process::id()));
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = if reuse {
+        base.clone()
+    } else {
+        base.join(format!("smedx-bench-{}", std::process::id()))
+    };
     std::fs::create_dir_all(&dir).expect("bench dir");
-    let path = dir.join("smedx.sqlite");
+    let path = dir.join("smedx-bench.sqlite");
     runtime.block_on(async {
-        eprintln!(
-            "SQLite ({}): loading {facts} facts of {enterprises} enterprises…",
-            path.display()
-        );
         let store = SqliteStore::open(&path).await.expect("open SQLite");
-        let loaded = load(&store, &population, facts).await;
-        let campaign = campaign(&store).await;
-        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path);
-        let mut conn = sqlx::SqliteConnection::connect_with(&options)
-            .await
-            .expect("connect");
-        conn.execute(AssertSqlSafe(members_sql(campaign)))
-            .await
-            .expect("members");
-        let rebuilt = rebuild(&store).await;
-        conn.execute("ANALYZE").await.expect("analyze");
-        let _ = conn.close().await;
+        let (loaded, rebuilt, campaign) = match existing(&store).await {
+            Some(c) if reuse => {
+                eprintln!(
+                    "SQLite ({}): measuring the data already loaded",
+                    path.display()
+                );
+                (Duration::ZERO, Duration::ZERO, c)
+            }
+            _ => {
+                eprintln!(
+                    "SQLite ({}): loading {facts} facts of {enterprises} enterprises…",
+                    path.display()
+                );
+                let loaded = load(&store, &population, facts).await;
+                let campaign = campaign(&store).await;
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path);
+                let mut conn = sqlx::SqliteConnection::connect_with(&options)
+                    .await
+                    .expect("connect");
+                conn.execute(AssertSqlSafe(members_sql(campaign)))
+                    .await
+                    .expect("members");
+                let rebuilt = rebuild(&store).await;
+                conn.execute("ANALYZE").await.expect("analyze");
+                let _ = conn.close().await;
+                (loaded, rebuilt, campaign)
+            }
+        };
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         eprintln!(
             "  loaded in {:.1} s; database file {} MB",
@@ -611,7 +644,9 @@ fn main() {
         store.close().await;
         results.push(("SQLite", loaded, rebuilt, timings));
     });
-    let _ = std::fs::remove_dir_all(&dir);
+    if !reuse {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     // PostgreSQL
     match std::env::var("SMEDX_BENCH_PG_URL")
@@ -621,39 +656,46 @@ fn main() {
         None => eprintln!("SMEDX_BENCH_PG_URL is not set: PostgreSQL skipped"),
         Some(server) => runtime.block_on(async {
             let schema = "smedx_bench";
-            let mut admin = sqlx::PgConnection::connect(&server)
-                .await
-                .expect("connect to PostgreSQL");
+            let mut admin = sqlx::PgConnection::connect(&server).await.expect("connect to PostgreSQL");
+            if !reuse {
+                admin
+                    .execute(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
+                    .await
+                    .expect("schema");
+            }
             admin
-                .execute(AssertSqlSafe(format!(
-                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-                )))
+                .execute(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}")))
                 .await
                 .expect("schema");
             let sep = if server.contains('?') { '&' } else { '?' };
             let url = format!("{server}{sep}options=-c%20search_path%3D{schema}");
-            eprintln!(
-                "PostgreSQL (schema {schema}): loading {facts} facts of {enterprises} enterprises…"
-            );
             let store = PgStore::connect(&url).await.expect("open PostgreSQL");
-            let loaded = load(&store, &population, facts).await;
-            let campaign = campaign(&store).await;
-            let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
-            conn.execute(AssertSqlSafe(members_sql(campaign)))
-                .await
-                .expect("members");
-            let rebuilt = rebuild(&store).await;
-            conn.execute("VACUUM ANALYZE").await.expect("vacuum");
-            let _ = conn.close().await;
+            let (loaded, rebuilt, campaign) = match existing(&store).await {
+                Some(c) if reuse => {
+                    eprintln!("PostgreSQL (schema {schema}): measuring the data already loaded");
+                    (Duration::ZERO, Duration::ZERO, c)
+                }
+                _ => {
+                    eprintln!("PostgreSQL (schema {schema}): loading {facts} facts of {enterprises} enterprises…");
+                    let loaded = load(&store, &population, facts).await;
+                    let campaign = campaign(&store).await;
+                    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+                    conn.execute(AssertSqlSafe(members_sql(campaign))).await.expect("members");
+                    let rebuilt = rebuild(&store).await;
+                    conn.execute("VACUUM ANALYZE").await.expect("vacuum");
+                    let _ = conn.close().await;
+                    (loaded, rebuilt, campaign)
+                }
+            };
             eprintln!("  loaded in {:.1} s", loaded.as_secs_f64());
             let timings = measure(&store, campaign).await;
             store.close().await;
-            admin
-                .execute(AssertSqlSafe(format!(
-                    "DROP SCHEMA IF EXISTS {schema} CASCADE"
-                )))
-                .await
-                .expect("drop schema");
+            if !reuse {
+                admin
+                    .execute(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
+                    .await
+                    .expect("drop schema");
+            }
             let _ = admin.close().await;
             results.push(("PostgreSQL", loaded, rebuilt, timings));
         }),

@@ -543,6 +543,16 @@ struct ItemKey {
     item: u32,
 }
 
+/// The key of a `fact_item_totals` row: an item by campaign, region key and month only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct TotalKey {
+    campaign: Id,
+    region: u32,
+    kind: ItemKind,
+    month: i64,
+    item: u32,
+}
+
 /// Changes to the rollups: what facts add (sign +1) or take away (−1). Applied by the store as
 /// upserts in the transaction that changes the facts.
 #[derive(Debug, Default)]
@@ -550,6 +560,7 @@ pub struct CubeDelta {
     strings: Interner,
     main: HashMap<MainKey, [i64; NCOUNTERS]>,
     items: HashMap<ItemKey, i64>,
+    totals: HashMap<TotalKey, i64>,
 }
 
 impl CubeDelta {
@@ -607,18 +618,28 @@ impl CubeDelta {
                             item: *item,
                         })
                         .or_insert(0) += sign;
+                    *self
+                        .totals
+                        .entry(TotalKey {
+                            campaign: *campaign,
+                            region: *region,
+                            kind: *kind,
+                            month,
+                            item: *item,
+                        })
+                        .or_insert(0) += sign;
                 }
             }
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.main.is_empty() && self.items.is_empty()
+        self.main.is_empty() && self.items.is_empty() && self.totals.is_empty()
     }
 
     /// Keys held (rollup rows and item rows); the store flushes a delta that grows large.
     pub fn len(&self) -> usize {
-        self.main.len() + self.items.len()
+        self.main.len() + self.items.len() + self.totals.len()
     }
 
     /// The rank of every interned string in byte order, so that keys sort as integers.
@@ -695,6 +716,36 @@ impl CubeDelta {
         });
         rows.into_iter()
             .map(|(k, n)| (self.key(&k.main), k.kind, self.strings.get(k.item), n))
+            .collect()
+    }
+}
+
+impl CubeDelta {
+    /// The item totals that change (campaign, region key, kind, month, item, change), in key
+    /// order, without zero changes.
+    pub fn total_rows(&self) -> Vec<(Id, &str, ItemKind, i64, &str, i64)> {
+        let rank = self.ranks();
+        let r = |id: u32| rank[id as usize];
+        let mut rows: Vec<(&TotalKey, i64)> = self
+            .totals
+            .iter()
+            .filter(|(_, n)| **n != 0)
+            .map(|(k, n)| (k, *n))
+            .collect();
+        rows.sort_unstable_by_key(|(k, _)| {
+            (k.campaign, r(k.region), k.kind.code(), k.month, r(k.item))
+        });
+        rows.into_iter()
+            .map(|(k, n)| {
+                (
+                    k.campaign,
+                    self.strings.get(k.region),
+                    k.kind,
+                    k.month,
+                    self.strings.get(k.item),
+                    n,
+                )
+            })
             .collect()
     }
 }

@@ -1238,7 +1238,8 @@ crate::regional::impl_regional!(
     row: PgRow,
     pg: true,
     write_cube: super::write_cube_unnest,
-    write_items: super::write_items_unnest
+    write_items: super::write_items_unnest,
+    write_totals: super::write_totals_unnest
 );
 
 // ---- bulk rollup writes ---------------------------------------------------------------------------
@@ -1360,6 +1361,43 @@ pub(crate) async fn write_items_unnest(
         keys.bind(sqlx::query(AssertSqlSafe(sql.clone())))
             .bind(kinds)
             .bind(names)
+            .bind(counts)
+            .execute(&mut *conn)
+            .await
+            .db()?;
+    }
+    Ok(())
+}
+
+/// Item totals, bound as arrays (see [`write_cube_unnest`]).
+pub(crate) async fn write_totals_unnest(
+    conn: &mut PgConnection,
+    totals: &[(Id, &str, crate::facts::ItemKind, i64, &str, i64)],
+) -> Result<()> {
+    const SQL: &str = "INSERT INTO fact_item_totals (campaign_id, region_key, kind, month, item, n) \
+         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[]) \
+         ON CONFLICT (campaign_id, region_key, kind, month, item) DO UPDATE SET n = fact_item_totals.n + excluded.n";
+    for chunk in totals.chunks(UNNEST_CHUNK) {
+        let mut campaigns = Vec::with_capacity(chunk.len());
+        let mut regions = Vec::with_capacity(chunk.len());
+        let mut kinds = Vec::with_capacity(chunk.len());
+        let mut months = Vec::with_capacity(chunk.len());
+        let mut items = Vec::with_capacity(chunk.len());
+        let mut counts = Vec::with_capacity(chunk.len());
+        for (campaign, region, kind, month, item, n) in chunk {
+            campaigns.push(*campaign);
+            regions.push((*region).to_owned());
+            kinds.push(kind.code().to_owned());
+            months.push(*month);
+            items.push((*item).to_owned());
+            counts.push(*n);
+        }
+        sqlx::query(SQL)
+            .bind(campaigns)
+            .bind(regions)
+            .bind(kinds)
+            .bind(months)
+            .bind(items)
             .bind(counts)
             .execute(&mut *conn)
             .await

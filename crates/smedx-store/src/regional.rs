@@ -689,7 +689,7 @@ pub trait Regional: Send + Sync {
 /// `assessment_from_row`, `insert_audit` and the store's `write()` / `read()` exist.
 macro_rules! impl_regional {
     (store: $store:ty, db: $db:ty, conn: $conn:ty, row: $row:ty, pg: $pg:expr,
-     write_cube: $write_cube:path, write_items: $write_items:path) => {
+     write_cube: $write_cube:path, write_items: $write_items:path, write_totals: $write_totals:path) => {
         /// The shared implementation of the regional workspace (see `crate::regional`).
         pub(crate) mod regional_impl {
             use std::collections::{HashMap, HashSet};
@@ -1121,6 +1121,37 @@ macro_rules! impl_regional {
                 if !items.is_empty() {
                     $write_items(conn, &items).await?;
                 }
+                let totals = delta.total_rows();
+                if !totals.is_empty() {
+                    $write_totals(conn, &totals).await?;
+                }
+                Ok(())
+            }
+
+            /// Item totals as multi-row upserts.
+            #[allow(dead_code)]
+            pub(crate) async fn write_totals_values(
+                conn: &mut Conn,
+                totals: &[(Id, &str, ItemKind, i64, &str, i64)],
+            ) -> Result<()> {
+                for chunk in totals.chunks(ITEM_CHUNK) {
+                    let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+                        "INSERT INTO fact_item_totals (campaign_id, region_key, kind, month, item, n) ",
+                    );
+                    qb.push_values(chunk, |mut b, (campaign, region, kind, month, item, n)| {
+                        b.push_bind(*campaign)
+                            .push_bind(*region)
+                            .push_bind(kind.code())
+                            .push_bind(*month)
+                            .push_bind(*item)
+                            .push_bind(*n);
+                    });
+                    qb.push(
+                        " ON CONFLICT (campaign_id, region_key, kind, month, item) \
+                         DO UPDATE SET n = fact_item_totals.n + excluded.n",
+                    );
+                    qb.build().execute(&mut *conn).await.db()?;
+                }
                 Ok(())
             }
 
@@ -1426,6 +1457,29 @@ macro_rules! impl_regional {
                 kind: ItemKind,
                 by_size: bool,
             ) -> Result<Vec<(String, String, i64)>> {
+                if !by_size && w.cluster.is_none() && w.sector.is_none() && w.group.is_none() && w.size.is_none() {
+                    // Only campaign, region and months: the small totals table answers.
+                    let mut sql = Sql::new(
+                        "SELECT '' AS g, item, CAST(SUM(n) AS BIGINT) AS n FROM fact_item_totals WHERE campaign_id = ",
+                    );
+                    sql.bind(Arg::I(w.campaign));
+                    sql.push(" AND region_key = ").bind(Arg::T(
+                        w.region.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+                    ));
+                    sql.push(" AND kind = ").bind(Arg::T(kind.code().to_owned()));
+                    if let Some(m) = w.from_month {
+                        sql.push(" AND month >= ").bind(Arg::I(m));
+                    }
+                    if let Some(m) = w.to_month {
+                        sql.push(" AND month <= ").bind(Arg::I(m));
+                    }
+                    sql.push(" GROUP BY item HAVING SUM(n) > 0");
+                    let mut out = Vec::new();
+                    for row in sql.fetch_all(conn).await? {
+                        out.push((geti(&row, 0)?, geti(&row, 1)?, geti(&row, 2)?));
+                    }
+                    return Ok(out);
+                }
                 let lead = if by_size { "size" } else { "''" };
                 let mut sql = Sql::new(&format!(
                     "SELECT {lead} AS g, item, CAST(SUM(n) AS BIGINT) AS n FROM fact_cube_items WHERE "
@@ -1756,39 +1810,48 @@ macro_rules! impl_regional {
             // ---- progress ---------------------------------------------------------------------
 
             /// The CTEs of a two-round comparison: `a` and `b`, each member's latest fact in
-            /// round 1 and round 2 (`rn = 1`), with the filters on round 2.
+            /// round 1 and in round 2 (found through the index on enterprise and completion
+            /// time, one lookup per member and round), with the filters on round 2.
             fn rounds_sql(campaign: Id, r1: TimeRange, r2: TimeRange, w: Option<&Where>) -> Sql {
-                let mut sql = Sql::new("WITH m AS (SELECT enterprise_id FROM campaign_members WHERE campaign_id = ");
-                sql.bind(Arg::I(campaign)).push("), ");
-                for (name, r) in [("a", r1), ("b", r2)] {
-                    sql.push(&format!(
-                        "{name} AS (SELECT f.enterprise_id, f.level, f.score, ROW_NUMBER() OVER \
-                         (PARTITION BY f.enterprise_id ORDER BY f.completed_at DESC, f.assessment_id DESC) AS rn \
-                         FROM assessment_facts f JOIN m ON m.enterprise_id = f.enterprise_id \
-                         WHERE f.completed_at >= "
-                    ));
+                let mut sql = Sql::new("WITH p AS (SELECT m.enterprise_id AS e");
+                for (i, r) in [r1, r2].iter().enumerate() {
+                    sql.push(
+                        ", (SELECT f.assessment_id FROM assessment_facts f WHERE f.enterprise_id = m.enterprise_id \
+                         AND f.completed_at >= ",
+                    );
                     sql.bind(Arg::I(r.from)).push(" AND f.completed_at < ").bind(Arg::I(r.to));
-                    if let (Some(w), "b") = (w, name) {
-                        if let Some(p) = &w.region {
-                            let (lo, hi) = p.range();
-                            sql.push(" AND f.region_code >= ").bind(Arg::I(lo));
-                            sql.push(" AND f.region_code < ").bind(Arg::I(hi));
-                        }
-                        if let Some(c) = &w.cluster {
-                            sql.push(" AND f.cluster_id = ").bind(Arg::T(c.clone()));
-                        }
-                        if let Some(s) = &w.sector {
-                            sql.push(" AND f.sector = ").bind(Arg::T(s.clone()));
-                        }
-                        if let Some(g) = &w.group {
-                            sql.push(" AND f.grp = ").bind(Arg::T(g.clone()));
-                        }
-                        if let Some(s) = &w.size {
-                            sql.push(" AND f.size = ").bind(Arg::T(s.clone()));
-                        }
-                    }
-                    sql.push(if name == "a" { "), " } else { ") " });
+                    sql.push(&format!(
+                        " ORDER BY f.completed_at DESC, f.assessment_id DESC LIMIT 1) AS a{}",
+                        i + 1
+                    ));
                 }
+                sql.push(" FROM campaign_members m WHERE m.campaign_id = ").bind(Arg::I(campaign));
+                sql.push(
+                    "), a AS (SELECT p.e AS enterprise_id, f.level, f.score FROM p \
+                     JOIN assessment_facts f ON f.assessment_id = p.a1), \
+                     b AS (SELECT p.e AS enterprise_id, f.level, f.score FROM p \
+                     JOIN assessment_facts f ON f.assessment_id = p.a2 WHERE 1 = 1",
+                );
+                if let Some(w) = w {
+                    if let Some(p) = &w.region {
+                        let (lo, hi) = p.range();
+                        sql.push(" AND f.region_code >= ").bind(Arg::I(lo));
+                        sql.push(" AND f.region_code < ").bind(Arg::I(hi));
+                    }
+                    if let Some(c) = &w.cluster {
+                        sql.push(" AND f.cluster_id = ").bind(Arg::T(c.clone()));
+                    }
+                    if let Some(s) = &w.sector {
+                        sql.push(" AND f.sector = ").bind(Arg::T(s.clone()));
+                    }
+                    if let Some(g) = &w.group {
+                        sql.push(" AND f.grp = ").bind(Arg::T(g.clone()));
+                    }
+                    if let Some(s) = &w.size {
+                        sql.push(" AND f.size = ").bind(Arg::T(s.clone()));
+                    }
+                }
+                sql.push(") ");
                 sql
             }
 
@@ -2404,39 +2467,48 @@ macro_rules! impl_regional {
                     let mut tx = self.read().await?;
                     campaign_in(&mut tx, scope, campaign_id).await?;
                     let cut = cut(now, stuck_after_days);
-                    let mut inner = Sql::new(
-                        "SELECT e.id, e.name, e.credit_code, e.region_code, m.joined_at, e.last_activity_at, \
-                         e.last_completed_at, CAST(f.level AS BIGINT) AS level, f.score, ",
+                    // Who, by status, without the facts: the count and the page's ids …
+                    let mut cond = Sql::new(
+                        " FROM campaign_members m JOIN enterprises e ON e.id = m.enterprise_id WHERE m.campaign_id = ",
                     );
-                    status_sql(&mut inner, cut);
-                    inner.push(
-                        " AS status FROM campaign_members m JOIN enterprises e ON e.id = m.enterprise_id \
-                         LEFT JOIN assessment_facts f ON f.enterprise_id = e.id AND f.is_latest = 1 \
-                         WHERE m.campaign_id = ",
-                    );
-                    inner.bind(Arg::I(campaign_id));
-                    let mut sql = Sql::new("SELECT * FROM (");
-                    sql.push(&inner.text);
-                    sql.args = inner.args;
-                    sql.push(") x");
+                    cond.bind(Arg::I(campaign_id));
                     if let Some(s) = status {
-                        sql.push(" WHERE status = ").bind(Arg::T(s.as_str().to_owned()));
+                        cond.push(" AND ");
+                        status_sql(&mut cond, cut);
+                        cond.push(" = ").bind(Arg::T(s.as_str().to_owned()));
                     }
-                    let mut count = Sql::new("SELECT COUNT(*) FROM (");
-                    count.push(&sql.text);
-                    count.args = sql.args.clone();
-                    count.push(") y");
+                    let mut count = Sql::new("SELECT COUNT(*)");
+                    count.push(&cond.text);
+                    count.args = cond.args.clone();
                     let total: i64 = geti(&count.fetch_one(&mut tx).await?, 0)?;
-                    sql.push(" ORDER BY joined_at DESC, id DESC LIMIT ").bind(Arg::I(limit));
+                    let mut sql = Sql::new(
+                        "SELECT e.id, e.name, e.credit_code, e.region_code, m.joined_at, e.last_activity_at, \
+                         e.last_completed_at, ",
+                    );
+                    let mut status_expr = Sql::default();
+                    status_expr.args = cond.args.clone();
+                    status_sql(&mut status_expr, cut);
+                    sql.push(&status_expr.text);
+                    sql.push(" AS status");
+                    sql.push(&cond.text);
+                    sql.args = status_expr.args;
+                    sql.push(" ORDER BY m.joined_at DESC, e.id DESC LIMIT ").bind(Arg::I(limit));
                     sql.push(" OFFSET ").bind(Arg::I(offset));
                     let rows = sql.fetch_all(&mut tx).await?;
+                    // … then the latest results of that page only.
+                    let mut ids: Vec<Id> = Vec::with_capacity(rows.len());
+                    for row in &rows {
+                        ids.push(get(row, "id")?);
+                    }
+                    let latest = latest_facts(&mut tx, &ids).await?;
                     tx.commit().await.db()?;
                     let mut out = Vec::with_capacity(rows.len());
                     for row in &rows {
                         let status: String = get(row, "status")?;
-                        let level: Option<i64> = get(row, "level")?;
+                        let id: Id = get(row, "id")?;
+                        let fact = latest.get(&id);
                         out.push(Member {
-                            enterprise_id: get(row, "id")?,
+                            enterprise_id: id,
                             name: get(row, "name")?,
                             credit_code: get(row, "credit_code")?,
                             region_code: opt_code(get(row, "region_code")?),
@@ -2444,8 +2516,8 @@ macro_rules! impl_regional {
                             status: MemberStatus::parse(&status).unwrap_or(MemberStatus::Joined),
                             last_activity_at: get(row, "last_activity_at")?,
                             last_completed_at: get(row, "last_completed_at")?,
-                            level: level.map(|l| u8::try_from(l.clamp(0, 4)).unwrap_or(0)),
-                            score: get(row, "score")?,
+                            level: fact.map(|f| f.fact.level),
+                            score: fact.map(|f| f.fact.score),
                         });
                     }
                     Ok((out, total))
@@ -2853,7 +2925,7 @@ macro_rules! impl_regional {
                     sql.push(
                         "SELECT CAST(a.level AS BIGINT) AS l1, CAST(b.level AS BIGINT) AS l2, \
                          CAST(ROUND((b.score - a.score) * 10) AS BIGINT) AS d, COUNT(*) AS n \
-                         FROM a JOIN b ON b.enterprise_id = a.enterprise_id WHERE a.rn = 1 AND b.rn = 1 \
+                         FROM a JOIN b ON b.enterprise_id = a.enterprise_id \
                          GROUP BY CAST(a.level AS BIGINT), CAST(b.level AS BIGINT), CAST(ROUND((b.score - a.score) * 10) AS BIGINT)",
                     );
                     let rows = sql.fetch_all(&mut tx).await?;
@@ -2885,13 +2957,13 @@ macro_rules! impl_regional {
                     let mut tx = self.read().await?;
                     campaign_in(&mut tx, scope, campaign_id).await?;
                     let mut count = rounds_sql(campaign_id, round1, round2, None);
-                    count.push("SELECT COUNT(*) FROM a JOIN b ON b.enterprise_id = a.enterprise_id WHERE a.rn = 1 AND b.rn = 1");
+                    count.push("SELECT COUNT(*) FROM a JOIN b ON b.enterprise_id = a.enterprise_id");
                     let total: i64 = geti(&count.fetch_one(&mut tx).await?, 0)?;
                     let mut sql = rounds_sql(campaign_id, round1, round2, None);
                     sql.push(
                         "SELECT e.id, e.name, CAST(a.level AS BIGINT) AS l1, CAST(b.level AS BIGINT) AS l2, \
                          a.score AS s1, b.score AS s2 FROM a JOIN b ON b.enterprise_id = a.enterprise_id \
-                         JOIN enterprises e ON e.id = a.enterprise_id WHERE a.rn = 1 AND b.rn = 1 \
+                         JOIN enterprises e ON e.id = a.enterprise_id \
                          ORDER BY (b.level - a.level) DESC, (b.score - a.score) DESC, e.id LIMIT ",
                     )
                     .bind(Arg::I(limit))
@@ -2919,6 +2991,7 @@ macro_rules! impl_regional {
                     let mut tx = self.write().await?;
                     sqlx::query("DELETE FROM fact_cube").execute(&mut *tx).await.db()?;
                     sqlx::query("DELETE FROM fact_cube_items").execute(&mut *tx).await.db()?;
+                    sqlx::query("DELETE FROM fact_item_totals").execute(&mut *tx).await.db()?;
                     let mut members: HashMap<Id, Vec<Id>> = HashMap::new();
                     for row in sqlx::query("SELECT enterprise_id, campaign_id FROM campaign_members")
                         .fetch_all(&mut *tx)

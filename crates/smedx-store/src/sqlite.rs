@@ -1239,5 +1239,6 @@ crate::regional::impl_regional!(
     row: SqliteRow,
     pg: false,
     write_cube: self::write_cube_values,
-    write_items: self::write_items_values
+    write_items: self::write_items_values,
+    write_totals: self::write_totals_values
 );

@@ -836,6 +836,29 @@ async fn an_older_database_is_migrated_and_its_facts_backfilled() {
     .execute(&mut conn)
     .await
     .expect("a completed assessment");
+    // 0003 as a database of that version ran it, and an item rollup row from before 0004.
+    let dir = std::env::temp_dir().join(format!("smedx-pg-0003-migrations-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    for name in [
+        "0001_initial.sql",
+        "0002_audit_log.sql",
+        "0003_regional.sql",
+    ] {
+        std::fs::copy(source.join(name), dir.join(name)).expect("copy a migration");
+    }
+    sqlx::migrate::Migrator::new(dir.as_path())
+        .await
+        .expect("the old migrations")
+        .run(&mut conn)
+        .await
+        .expect("migrate to 0003");
+    let _ = std::fs::remove_dir_all(&dir);
+    conn.execute(
+        "INSERT INTO fact_cube_items (campaign_id, region_key, kind, cluster_id, sector, grp, size, month, item, n) \
+         VALUES (0, '', 'rec', '', '', 'g', 'small', 202001, 'old.item', 2)",
+    )
+    .await
+    .expect("an item row");
     let _ = conn.close().await;
 
     let store = schema.store().await;
@@ -864,6 +887,17 @@ async fn an_older_database_is_migrated_and_its_facts_backfilled() {
         (p.assessed, p.enterprises),
         (Cell::Shown(1), Some(Cell::Shown(1)))
     );
+    let recs = store
+        .recommended_scenarios(&smedx_store::Scope::All, &Filters::default(), 10, 1)
+        .await
+        .expect("recommended");
+    let items: Vec<(&str, Option<i64>)> = recs
+        .items
+        .iter()
+        .map(|i| (i.item.as_str(), i.count.value()))
+        .collect();
+    assert!(items.contains(&("old.item", Some(2))), "{items:?}");
+    assert!(items.contains(&("pl.transparency", Some(1))), "{items:?}");
     store.close().await;
     let again = schema.store().await;
     let levels = again

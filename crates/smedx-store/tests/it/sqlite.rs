@@ -495,12 +495,33 @@ async fn database_before_0003(dir: &TempDir) -> PathBuf {
     .execute(&pool)
     .await
     .expect("a completed assessment");
+    // Migration 0003 as a database of that version ran it (its list of assessments to backfill
+    // included), and an item rollup row from before 0004.
+    std::fs::copy(
+        source.join("0003_regional.sql"),
+        old.join("0003_regional.sql"),
+    )
+    .expect("copy 0003");
+    sqlx::migrate::Migrator::new(old.as_path())
+        .await
+        .expect("the old migrations")
+        .run(&pool)
+        .await
+        .expect("migrate to 0003");
+    sqlx::query(
+        "INSERT INTO fact_cube_items (campaign_id, region_key, kind, cluster_id, sector, grp, size, month, item, n) \
+         VALUES (0, '', 'rec', '', '', 'g', 'small', 202001, 'old.item', 2)",
+    )
+    .execute(&pool)
+    .await
+    .expect("an item row");
     pool.close().await;
     path
 }
 
 #[tokio::test]
 async fn an_older_database_is_migrated_and_its_facts_backfilled() {
+    // 0001–0002 with data, then 0003 as released, then this version's later migrations.
     use smedx_store::Regional;
     use smedx_store::aggregate::{Cell, Filters};
     let dir = TempDir::new("v0002");
@@ -551,6 +572,23 @@ async fn an_older_database_is_migrated_and_its_facts_backfilled() {
         .await
         .expect("participation");
     assert_eq!(p.assessed, Cell::Shown(1));
+    let recs = store
+        .recommended_scenarios(&smedx_store::Scope::All, &Filters::default(), 10, 1)
+        .await
+        .expect("recommended");
+    let items: Vec<(&str, Option<i64>)> = recs
+        .items
+        .iter()
+        .map(|i| (i.item.as_str(), i.count.value()))
+        .collect();
+    assert!(
+        items.contains(&("old.item", Some(2))),
+        "0004 carried the item rollup over: {items:?}"
+    );
+    assert!(
+        items.contains(&("pl.transparency", Some(1))),
+        "the backfilled fact counts: {items:?}"
+    );
     store.close().await;
     let again = SqliteStore::open(&path).await.expect("reopen");
     let levels = again
