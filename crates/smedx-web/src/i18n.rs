@@ -1,4 +1,5 @@
-//! UI strings from `locales/zh.toml` and `locales/en.toml`, looked up per request with the
+//! UI strings from the catalogues in `locales/` (`zh.toml`, `en.toml` for the common pages, and
+//! one pair per workspace: `regional.*.toml`, `providers.*.toml`), looked up per request with the
 //! request's language (there is no global locale: one would leak between users).
 //!
 //! The catalogues are TOML tables flattened into dotted keys (`[home] title = …` → `home.title`).
@@ -9,8 +10,29 @@ use std::sync::LazyLock;
 
 use smedx_core::Lang;
 
-const ZH: &str = include_str!("../locales/zh.toml");
-const EN: &str = include_str!("../locales/en.toml");
+const ZH: &[&str] = &[
+    include_str!("../locales/zh.toml"),
+    include_str!("../locales/regional.zh.toml"),
+    include_str!("../locales/providers.zh.toml"),
+];
+const EN: &[&str] = &[
+    include_str!("../locales/en.toml"),
+    include_str!("../locales/regional.en.toml"),
+    include_str!("../locales/providers.en.toml"),
+];
+
+/// Parses the files of one language into one catalogue; a key defined twice is an error.
+pub fn parse_catalogs(files: &[&str]) -> Result<HashMap<String, String>, String> {
+    let mut out = HashMap::new();
+    for text in files {
+        for (k, v) in parse_catalog(text)? {
+            if out.insert(k.clone(), v).is_some() {
+                return Err(format!("{k} is defined twice"));
+            }
+        }
+    }
+    Ok(out)
+}
 
 /// Parses a catalogue into dotted keys.
 pub fn parse_catalog(text: &str) -> Result<HashMap<String, String>, String> {
@@ -42,8 +64,8 @@ fn flatten(prefix: &str, t: &toml::Table, out: &mut HashMap<String, String>) -> 
 // keys themselves are shown rather than failing every request.
 static CATALOGS: LazyLock<[HashMap<String, String>; 2]> = LazyLock::new(|| {
     [
-        parse_catalog(ZH).unwrap_or_default(),
-        parse_catalog(EN).unwrap_or_default(),
+        parse_catalogs(ZH).unwrap_or_default(),
+        parse_catalogs(EN).unwrap_or_default(),
     ]
 });
 
@@ -99,8 +121,8 @@ mod tests {
 
     #[test]
     fn catalogues_have_the_same_keys_and_no_empty_values() {
-        let zh = parse_catalog(ZH).expect("zh.toml parses");
-        let en = parse_catalog(EN).expect("en.toml parses");
+        let zh = parse_catalogs(ZH).expect("the zh catalogues parse");
+        let en = parse_catalogs(EN).expect("the en catalogues parse");
         let zk: BTreeSet<&String> = zh.keys().collect();
         let ek: BTreeSet<&String> = en.keys().collect();
         let only_zh: Vec<_> = zk.difference(&ek).collect();
@@ -116,17 +138,25 @@ mod tests {
     /// catalogue's, exists (so a typo cannot show a raw key to a user).
     #[test]
     fn every_used_key_exists() {
-        let zh = parse_catalog(ZH).expect("zh.toml parses");
+        let zh = parse_catalogs(ZH).expect("the zh catalogues parse");
         let sections: BTreeSet<&str> = zh.keys().filter_map(|k| k.split('.').next()).collect();
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut missing = Vec::new();
         let mut used = 0;
-        for dir in ["templates", "src"] {
-            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+        let mut files = Vec::new();
+        let mut dirs = vec![root.join("templates"), root.join("src")];
+        while let Some(dir) = dirs.pop() {
+            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                if e.path().is_dir() {
+                    dirs.push(e.path());
+                } else {
+                    files.push(e.path());
+                }
+            }
+        }
+        {
+            for path in files {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
                 for (i, piece) in text.split('"').enumerate() {
                     // Odd pieces are inside quotes.
                     let is_key = i % 2 == 1
@@ -141,7 +171,7 @@ mod tests {
                     if is_key && sections.contains(section) {
                         used += 1;
                         if !zh.contains_key(piece) {
-                            missing.push(format!("{}: {piece}", e.path().display()));
+                            missing.push(format!("{}: {piece}", path.display()));
                         }
                     }
                 }
