@@ -12,6 +12,7 @@ pub mod industry;
 pub mod kb;
 pub mod lang;
 pub mod profile;
+pub mod providers;
 pub mod recommend;
 pub mod rules;
 pub mod size;

@@ -7,6 +7,7 @@ mod eval;
 mod hostile;
 mod industry;
 mod profile;
+mod providers;
 mod recommend;
 mod size;
 
