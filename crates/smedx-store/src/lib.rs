@@ -21,10 +21,12 @@ pub mod aggregate;
 pub mod backup;
 pub mod facts;
 pub mod postgres;
+pub mod providers;
 pub mod regional;
 pub mod scope;
 pub mod sqlite;
 
+pub use providers::Providers;
 pub use regional::Regional;
 pub use scope::{RegionPrefix, Scope, scope_for};
 
@@ -201,10 +203,19 @@ pub enum AuditAction {
     CampaignLeft,
     RemindersSent,
     EnterprisesImported,
+    /// An administrator or an authority approved a solution provider.
+    ProviderApproved,
+    ProviderRejected,
+    /// An enterprise asked a provider to contact it (consent to share what it chose).
+    LeadRequested,
+    /// A provider moved a lead (new, contacted, proposal, won, lost).
+    LeadStatusChanged,
+    /// An enterprise recorded the outcome of a provider's project.
+    OutcomeRecorded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::LoginOk,
         AuditAction::LoginFailed,
         AuditAction::Logout,
@@ -221,6 +232,11 @@ impl AuditAction {
         AuditAction::CampaignLeft,
         AuditAction::RemindersSent,
         AuditAction::EnterprisesImported,
+        AuditAction::ProviderApproved,
+        AuditAction::ProviderRejected,
+        AuditAction::LeadRequested,
+        AuditAction::LeadStatusChanged,
+        AuditAction::OutcomeRecorded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -241,6 +257,11 @@ impl AuditAction {
             AuditAction::CampaignLeft => "campaign_left",
             AuditAction::RemindersSent => "reminders_sent",
             AuditAction::EnterprisesImported => "enterprises_imported",
+            AuditAction::ProviderApproved => "provider_approved",
+            AuditAction::ProviderRejected => "provider_rejected",
+            AuditAction::LeadRequested => "lead_requested",
+            AuditAction::LeadStatusChanged => "lead_status_changed",
+            AuditAction::OutcomeRecorded => "outcome_recorded",
         }
     }
 
@@ -325,7 +346,7 @@ pub fn audit_text(s: &str) -> String {
 /// Everything the application stores. The regional workspace's methods come from the
 /// supertrait [`Regional`] (callable on `dyn Store` directly).
 #[async_trait]
-pub trait Store: Regional + Send + Sync + 'static {
+pub trait Store: Regional + Providers + Send + Sync + 'static {
     /// A trivial query: Ok when the database answers (for health checks).
     async fn ping(&self) -> Result<()>;
 

@@ -1405,3 +1405,5 @@ pub(crate) async fn write_totals_unnest(
     }
     Ok(())
 }
+
+crate::providers::impl_providers!(store: PgStore, db: sqlx::Postgres, conn: PgConnection, row: PgRow);

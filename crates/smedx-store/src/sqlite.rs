@@ -1242,3 +1242,5 @@ crate::regional::impl_regional!(
     write_items: self::write_items_values,
     write_totals: self::write_totals_values
 );
+
+crate::providers::impl_providers!(store: SqliteStore, db: sqlx::Sqlite, conn: SqliteConnection, row: SqliteRow);

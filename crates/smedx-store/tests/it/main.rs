@@ -6,5 +6,6 @@
 mod conformance;
 mod engine;
 mod postgres;
+mod providers;
 mod regional;
 mod sqlite;
