@@ -203,6 +203,8 @@ pub enum AuditAction {
     CampaignLeft,
     RemindersSent,
     EnterprisesImported,
+    /// A dashboard table or the enterprise list was downloaded.
+    DataExported,
     /// An administrator or an authority approved a solution provider.
     ProviderApproved,
     ProviderRejected,
@@ -215,7 +217,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::LoginOk,
         AuditAction::LoginFailed,
         AuditAction::Logout,
@@ -232,6 +234,7 @@ impl AuditAction {
         AuditAction::CampaignLeft,
         AuditAction::RemindersSent,
         AuditAction::EnterprisesImported,
+        AuditAction::DataExported,
         AuditAction::ProviderApproved,
         AuditAction::ProviderRejected,
         AuditAction::LeadRequested,
@@ -257,6 +260,7 @@ impl AuditAction {
             AuditAction::CampaignLeft => "campaign_left",
             AuditAction::RemindersSent => "reminders_sent",
             AuditAction::EnterprisesImported => "enterprises_imported",
+            AuditAction::DataExported => "data_exported",
             AuditAction::ProviderApproved => "provider_approved",
             AuditAction::ProviderRejected => "provider_rejected",
             AuditAction::LeadRequested => "lead_requested",

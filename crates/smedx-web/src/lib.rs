@@ -10,6 +10,7 @@ mod assets;
 mod audit;
 mod auth;
 mod ctx;
+mod dashboards;
 mod error;
 pub mod i18n;
 pub mod ops;
@@ -45,6 +46,9 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The figures `/metrics` shows.
     pub metrics: Arc<ops::Metrics>,
+    /// Dashboards: groups of fewer than k enterprises are suppressed for cluster users and in
+    /// public exports.
+    pub suppress_k: i64,
 }
 
 impl AppState {
@@ -54,9 +58,19 @@ impl AppState {
             store,
             secure_cookies,
             metrics: Arc::new(ops::Metrics::new()),
+            suppress_k: DEFAULT_SUPPRESS_K,
         }
     }
+
+    /// The dashboards' suppression threshold (at least 1; 1 suppresses nothing).
+    pub fn with_suppress_k(mut self, k: i64) -> Self {
+        self.suppress_k = k.max(1);
+        self
+    }
 }
+
+/// Default suppression threshold of the dashboards: a group needs 5 enterprises to be shown.
+pub const DEFAULT_SUPPRESS_K: i64 = 5;
 
 /// The whole application: pages, API, static files, `/healthz` and `/metrics`, with security
 /// headers, a body limit, request ids, the request log and request metrics.
@@ -64,6 +78,7 @@ pub fn app(state: AppState) -> Router {
     let pages = pages::router(state.clone());
     let api = api::router(state.clone());
     let router = Router::new()
+        .merge(dashboards::router(state.clone()))
         .merge(pages)
         .merge(api)
         .merge(assets::router())

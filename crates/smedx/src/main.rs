@@ -173,6 +173,11 @@ enum Cmd {
         /// collectors. Every line of a request carries its id (`x-request-id`).
         #[arg(long, value_enum, default_value = "text", env = "SMEDX_LOG_FORMAT")]
         log_format: LogFormat,
+        /// Dashboards: groups of fewer than this many enterprises are suppressed for cluster
+        /// users and in exports marked public (1 shows everything).
+        #[arg(long, default_value_t = 5, env = "SMEDX_SUPPRESS_K",
+              value_parser = clap::value_parser!(i64).range(1..=1000))]
+        suppress_k: i64,
     },
     /// Back up the SQLite database while the server runs: a consistent snapshot (SQLite's
     /// `VACUUM INTO`), written to FILE.tmp, checked, then renamed to FILE.
@@ -403,6 +408,7 @@ fn main() -> ExitCode {
             admin_email,
             secure_cookies,
             log_format,
+            suppress_k,
         } => serve(
             &ctx,
             listen,
@@ -411,6 +417,7 @@ fn main() -> ExitCode {
             admin_email.as_deref(),
             secure_cookies,
             log_format,
+            suppress_k,
         ),
         Cmd::Backup {
             data_dir,
@@ -510,6 +517,7 @@ fn main() -> ExitCode {
 }
 
 /// `smedx serve`: open the database, build the engine once, print the URL, serve until Ctrl-C.
+#[allow(clippy::too_many_arguments)]
 fn serve(
     ctx: &commands::Ctx,
     listen: std::net::SocketAddr,
@@ -518,6 +526,7 @@ fn serve(
     admin_email: Option<&str>,
     secure_cookies: bool,
     log_format: LogFormat,
+    suppress_k: i64,
 ) -> Result<(), CliError> {
     use anyhow::Context;
     use std::sync::Arc;
@@ -546,7 +555,8 @@ fn serve(
         let store = smedx_store::open_url(database.unwrap_or(""), data_dir)
             .await
             .map_err(|e| CliError::BadInput(format!("{}: {e}", data_dir.display())))?;
-        let state = smedx_web::AppState::new(engine, store, secure_cookies);
+        let state =
+            smedx_web::AppState::new(engine, store, secure_cookies).with_suppress_k(suppress_k);
         let password = std::env::var("SMEDX_ADMIN_PASSWORD").ok();
         let listener = tokio::net::TcpListener::bind(listen)
             .await

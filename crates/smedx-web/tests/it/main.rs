@@ -4,6 +4,7 @@
 
 mod api;
 mod authz_matrix;
+mod dashboards;
 mod helpers;
 mod hostile;
 mod journey;
