@@ -1406,4 +1406,6 @@ pub(crate) async fn write_totals_unnest(
     Ok(())
 }
 
+crate::jobs::impl_jobs!(store: PgStore, row: PgRow);
+
 crate::providers::impl_providers!(store: PgStore, db: sqlx::Postgres, conn: PgConnection, row: PgRow);

@@ -1244,3 +1244,5 @@ crate::regional::impl_regional!(
 );
 
 crate::providers::impl_providers!(store: SqliteStore, db: sqlx::Sqlite, conn: SqliteConnection, row: SqliteRow);
+
+crate::jobs::impl_jobs!(store: SqliteStore, row: SqliteRow);

@@ -5,6 +5,7 @@
 
 mod conformance;
 mod engine;
+mod jobs;
 mod postgres;
 mod providers;
 mod regional;
