@@ -16,6 +16,17 @@
 //!   administrator's token 403 (`no_enterprise`) on enterprise data, another enterprise's record
 //!   404 (`not_found`); an enterprise user's token on the administrators' API 403 (`forbidden`);
 //!   every API answer is JSON.
+//! * staff (authority, cluster, administrator) and solution providers: see [`Access`]. An
+//!   authority's or a cluster's record outside its region or cluster is 404 like a missing one;
+//!   staff and providers on enterprise pages, and providers on staff pages, get 403.
+//!
+//! The callers ([`ROLES`]) live in two cities of Jiangsu (GB/T 2260 codes the store's region table
+//! seeds in migration 0003): side A is Suzhou (320500), side B Nanjing (320100). Enterprise A
+//! (located in 320506, in the cluster `matrix-park`) joined a campaign of the Suzhou authority and
+//! one of the cluster; enterprise B (320102) joined a campaign of the Nanjing authority. So the
+//! Suzhou authority, the cluster and the Jiangsu (province) authority may see A individually, the
+//! Nanjing authority and the province B. Provider A (approved, home region Suzhou) got a contact
+//! request from enterprise A about its product; provider B (not a caller) one from enterprise B.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -24,44 +35,115 @@ use std::path::Path;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 
-use crate::helpers::{self, App, Browser, PASSWORD};
+use smedx_core::kb::SizeClass;
+use smedx_core::providers::{Deployment, PriceModel, ProductSpec};
+use smedx_store::providers::{NewLead, ProviderInput, Share};
+use smedx_store::regional::{EnterpriseLocation, NewCampaign, NewStaffUser};
+use smedx_store::{AuditCtx, Page, Role as StoreRole, Scope};
+
+use crate::helpers::{self, App, Backend, Browser, PASSWORD};
 
 // ---------------------------------------------------------------------------------------------
 // The table
 // ---------------------------------------------------------------------------------------------
 
 /// Who may call a route, and what the allowed caller gets.
+///
+/// "In scope" (staff) means: the administrator sees every existing record; an authority the
+/// records of its region's subtree (the province sees both cities); the cluster user those of
+/// its cluster (side A). A route without an id is in everybody's scope.
+// Not every kind of access or target has a route yet: the regional and provider routes are
+// being added one by one.
+#[allow(dead_code)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
     /// The same answer for everybody (public pages and public API endpoints).
     Public(u16),
-    /// Pages for any logged-in user, administrators included; visitors → 303 `/login`.
+    /// Pages for any logged-in user (administrators, staff and providers included); visitors →
+    /// 303 `/login`.
     Session(u16),
     /// Pages of the user's own enterprise: own record → this status; another enterprise's or a
-    /// missing record → 404; administrator → 403; visitors → 303 `/login`.
+    /// missing record → 404; administrator, staff and providers → 403; visitors → 303 `/login`.
     Enterprise(u16),
-    /// Administration: administrator → this status (404 for a missing target); enterprise users
-    /// → 403; visitors → 303 `/login`.
+    /// Administration: administrator → this status (404 for a missing target); everybody else
+    /// logged in (enterprise users, staff, providers) → 403; visitors → 303 `/login`.
     Admin(u16),
+    /// Staff pages (authority, cluster, administrator): a record in scope → this status; another
+    /// region's or cluster's record, or a missing one → 404; enterprise users and providers →
+    /// 403; visitors → 303 `/login`.
+    Staff(u16),
+    /// Like [`Access::Staff`] but for authorities and the administrator only: cluster users get
+    /// 403 too.
+    StaffAuthority(u16),
+    /// Pages of an approved solution provider: its own record (product, lead, the enterprise
+    /// that asked it for contact) → this status; another provider's record, an enterprise that
+    /// did not ask it, or a missing record → 404; everybody else logged in → 403; visitors → 303
+    /// `/login`.
+    Provider(u16),
     /// The API on the token holder's enterprise: own record → this status; another's or missing
-    /// → 404; administrator's token → 403; no token, a bad token or only a cookie → 401.
+    /// → 404; a token of an account without an enterprise (administrator, staff, provider) → 403
+    /// (`no_enterprise`); no token, a bad token or only a cookie → 401.
     ApiEnterprise(u16),
-    /// The API for administrators: administrator's token → this status; an enterprise user's
-    /// token → 403 (`forbidden`); no token, a bad token or only a cookie → 401.
+    /// The API for administrators: administrator's token → this status; any other token → 403
+    /// (`forbidden`); no token, a bad token or only a cookie → 401.
     ApiAdmin(u16),
+    /// The API for staff: as [`Access::Staff`] with tokens (out of scope or missing → 404
+    /// `not_found`; enterprise and provider tokens → 403 `forbidden`; no, a bad token or only a
+    /// cookie → 401).
+    ApiStaff(u16),
+    /// The API for approved providers: as [`Access::Provider`] with tokens (others' records →
+    /// 404 `not_found`; other tokens → 403 `forbidden`; no, a bad token or only a cookie → 401).
+    ApiProvider(u16),
 }
 
-/// What `{id}` in a route's path or body stands for.
+/// What `{id}` (and `{aid}`) in a route's path or body stands for. Each target exists on side A
+/// and side B of the world (see the module docs); [`Tenant::Missing`] is an id that exists nowhere.
+#[allow(dead_code)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
     /// The route takes no record id.
     None,
-    /// A complete assessment.
+    /// A complete assessment (of enterprise A / B).
     Complete,
     /// A draft assessment.
     Draft,
     /// A user (a colleague in the enterprise, never the caller).
     User,
+    /// A campaign: A = the cluster's campaign in Suzhou (visible to the Suzhou authority, the
+    /// province and the cluster), B = the Nanjing authority's campaign.
+    Campaign,
+    /// An enterprise (the id of enterprise A / B), a campaign member of its side.
+    Enterprise,
+    /// `{id}` = the enterprise, `{aid}` = its complete assessment.
+    MemberAssessment,
+    /// A provider's product (provider A's / provider B's).
+    Product,
+    /// A contact request (lead): A = enterprise A to provider A, B = enterprise B to provider B.
+    Lead,
+    /// A provider account (its user id): A = provider A (home region Suzhou), B = provider B
+    /// (Nanjing).
+    ProviderAccount,
+    /// A message in the enterprise's inbox (a reminder of its campaign).
+    Message,
+}
+
+/// The ids a path is filled with: `{id}`, and `{aid}` for routes with a second id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ids {
+    pub id: i64,
+    pub aid: i64,
+}
+
+impl From<i64> for Ids {
+    fn from(id: i64) -> Ids {
+        Ids { id, aid: id }
+    }
+}
+
+impl std::fmt::Display for Ids {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.id)
+    }
 }
 
 /// A request body. Values may contain `{id}` (the target id) and `{role}` (the caller's name).
@@ -107,16 +189,21 @@ impl RouteSpec {
             Public(_) => Role::Anonymous,
             Session(_) | Enterprise(_) => Role::UserA,
             Admin(_) => Role::Admin,
+            Staff(_) | StaffAuthority(_) => Role::AuthA,
+            Provider(_) => Role::ProviderA,
             ApiEnterprise(_) => Role::TokenA,
             ApiAdmin(_) => Role::TokenAdmin,
+            ApiStaff(_) => Role::TokenAuthA,
+            ApiProvider(_) => Role::TokenProviderA,
         }
     }
-    /// The request URL with `{id}` and `{role}` filled in.
-    pub fn url(&self, base: &str, id: i64, role: Role) -> String {
+    /// The request URL with `{id}`, `{aid}` and `{role}` filled in.
+    pub fn url(&self, base: &str, id: impl Into<Ids>, role: Role) -> String {
         format!("{base}{}", fill(self.path, id, role))
     }
     /// The form fields of the body (no CSRF token), filled in; empty for other bodies.
-    pub fn fields(&self, id: i64, role: Role) -> Vec<(String, String)> {
+    pub fn fields(&self, id: impl Into<Ids>, role: Role) -> Vec<(String, String)> {
+        let id = id.into();
         match self.body {
             Body::Form(f) => f
                 .iter()
@@ -134,9 +221,11 @@ impl RouteSpec {
     }
 }
 
-/// `{id}` → the target id, `{role}` → the caller's name.
-pub fn fill(s: &str, id: i64, role: Role) -> String {
-    s.replace("{id}", &id.to_string())
+/// `{id}` → the target id, `{aid}` → the second id, `{role}` → the caller's name.
+pub fn fill(s: &str, id: impl Into<Ids>, role: Role) -> String {
+    let ids = id.into();
+    s.replace("{id}", &ids.id.to_string())
+        .replace("{aid}", &ids.aid.to_string())
         .replace("{role}", role.label())
 }
 
@@ -187,10 +276,28 @@ const fn to(mut s: RouteSpec, location: &'static str) -> RouteSpec {
 }
 
 use Access::*;
-use Target::{Complete, Draft, User};
+use Target::{
+    Campaign, Complete, Draft, Enterprise as EnterpriseId, Lead, MemberAssessment, Message,
+    Product, ProviderAccount, User,
+};
 
 /// Every route of the application. Keep it complete: `routes_in_the_source_are_all_in_the_table`
 /// and `openapi_paths_are_all_in_the_table` fail on a route without a line here.
+///
+/// How to add a row for a staff or provider route (one row per method and pattern):
+/// 1. pick the [`Access`]: `Staff(200)` for pages of authorities, clusters and the administrator,
+///    `StaffAuthority(200)` when cluster users get 403, `Admin(200)` for administrator-only
+///    pages, `Provider(200)` for an approved provider's own pages, `ApiStaff`/`ApiProvider` for
+///    the JSON API; the number is what the allowed caller in scope gets (303 for a form that
+///    redirects, 422 for a form the row's body makes invalid, …);
+/// 2. if the path has an id, say what it is with `on(…, Target::…)` (`Campaign`, `EnterpriseId`,
+///    `MemberAssessment` for `{id}` + `{aid}`, `Product`, `Lead`, `ProviderAccount`, `Message`;
+///    add a variant and its ids in [`World::target_id`] for a new kind of record); the matrix then
+///    asks side A's and side B's record and a missing one of every caller;
+/// 3. a form post gets its fields with `with(…, Body::Form(&[…]))` (the CSRF token is added, and
+///    a generic test posts it without one); keep the body harmless (the row runs once per caller)
+///    or valid-but-rejected (e.g. 422), and use `to(…, "/prefix")` to check a 303's target;
+/// 4. run `cargo test -p smedx-web --test it authz` and read the printed matrix.
 pub const ROUTES: &[RouteSpec] = &[
     // ----- public pages -----
     spec("GET", "/", "/", Public(200)),
@@ -247,6 +354,39 @@ pub const ROUTES: &[RouteSpec] = &[
     spec("GET", "/cases", "/cases", Public(200)),
     spec("GET", "/static/{*path}", "/static/app.css", Public(200)),
     spec("GET", FALLBACK, "/no-such-page", Public(404)),
+    // ----- regional dashboards (src/dashboards.rs) -----
+    spec("GET", "/region", "/region", Staff(200)),
+    spec("GET", "/region/progress", "/region/progress", Staff(200)),
+    spec(
+        "GET",
+        "/region/export/{file}",
+        "/region/export/levels.csv",
+        Staff(200),
+    ),
+    spec(
+        "GET",
+        "/region/enterprises",
+        "/region/enterprises",
+        Staff(200),
+    ),
+    on(
+        spec(
+            "GET",
+            "/region/enterprises/{id}",
+            "/region/enterprises/{id}",
+            Staff(200),
+        ),
+        EnterpriseId,
+    ),
+    on(
+        spec(
+            "GET",
+            "/region/enterprises/{id}/assessments/{aid}",
+            "/region/enterprises/{id}/assessments/{aid}",
+            Staff(200),
+        ),
+        MemberAssessment,
+    ),
     // ----- operations (no session, no cookies) -----
     spec("GET", "/healthz", "/healthz", Public(200)),
     spec("GET", "/metrics", "/metrics", Public(200)),
@@ -488,20 +628,41 @@ pub enum Role {
     UserA,
     UserB,
     Admin,
+    /// The authority of city A (Suzhou, 320500).
+    AuthA,
+    /// The authority of city B (Nanjing, 320100).
+    AuthB,
+    /// The authority of the province containing both (Jiangsu, 320000).
+    AuthProvince,
+    /// The manager of the cluster `matrix-park` in city A.
+    ClusterA,
+    /// An approved solution provider (home region Suzhou).
+    ProviderA,
     TokenA,
     TokenB,
     TokenAdmin,
+    /// The Suzhou authority's bearer token.
+    TokenAuthA,
+    /// Provider A's bearer token.
+    TokenProviderA,
     BadToken,
 }
 
-pub const ROLES: [Role; 8] = [
+pub const ROLES: [Role; 15] = [
     Role::Anonymous,
     Role::UserA,
     Role::UserB,
     Role::Admin,
+    Role::AuthA,
+    Role::AuthB,
+    Role::AuthProvince,
+    Role::ClusterA,
+    Role::ProviderA,
     Role::TokenA,
     Role::TokenB,
     Role::TokenAdmin,
+    Role::TokenAuthA,
+    Role::TokenProviderA,
     Role::BadToken,
 ];
 
@@ -512,24 +673,65 @@ impl Role {
             Role::UserA => "userA",
             Role::UserB => "userB",
             Role::Admin => "admin",
+            Role::AuthA => "authA",
+            Role::AuthB => "authB",
+            Role::AuthProvince => "authPrv",
+            Role::ClusterA => "clustA",
+            Role::ProviderA => "provA",
             Role::TokenA => "tokA",
             Role::TokenB => "tokB",
             Role::TokenAdmin => "tokAdm",
+            Role::TokenAuthA => "tokAuA",
+            Role::TokenProviderA => "tokPrA",
             Role::BadToken => "badTok",
         }
     }
-    fn email(self) -> Option<&'static str> {
+    pub fn email(self) -> Option<&'static str> {
         match self {
             Role::UserA | Role::TokenA => Some("a@example.cn"),
             Role::UserB | Role::TokenB => Some("b@example.cn"),
             Role::Admin | Role::TokenAdmin => Some("admin@example.cn"),
+            Role::AuthA | Role::TokenAuthA => Some("suzhou@gov.example.cn"),
+            Role::AuthB => Some("nanjing@gov.example.cn"),
+            Role::AuthProvince => Some("jiangsu@gov.example.cn"),
+            Role::ClusterA => Some("park@gov.example.cn"),
+            Role::ProviderA | Role::TokenProviderA => Some("vendor-a@example.cn"),
             Role::Anonymous | Role::BadToken => None,
         }
     }
-    fn has_session(self) -> bool {
-        matches!(self, Role::UserA | Role::UserB | Role::Admin)
+    pub fn has_session(self) -> bool {
+        matches!(
+            self,
+            Role::UserA
+                | Role::UserB
+                | Role::Admin
+                | Role::AuthA
+                | Role::AuthB
+                | Role::AuthProvince
+                | Role::ClusterA
+                | Role::ProviderA
+        )
+    }
+    /// Enterprise users, by session or token.
+    fn is_enterprise(self) -> bool {
+        matches!(
+            self,
+            Role::UserA | Role::UserB | Role::TokenA | Role::TokenB
+        )
+    }
+    /// Authority and cluster users (sessions).
+    fn is_staff(self) -> bool {
+        matches!(
+            self,
+            Role::AuthA | Role::AuthB | Role::AuthProvince | Role::ClusterA
+        )
     }
 }
+
+/// The e-mail address of provider B (not a caller: it owns side B's product and lead).
+const PROVIDER_B: &str = "vendor-b@example.cn";
+/// The cluster of side A.
+pub const CLUSTER: &str = "matrix-park";
 
 /// Whose record `{id}` is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -555,13 +757,26 @@ impl Tenant {
 
 pub const MISSING_ID: i64 = 999_999;
 
-/// The records of one enterprise.
+/// The records of one side (A or B) of the world.
 #[derive(Clone, Copy, Debug)]
 pub struct Records {
+    pub enterprise: i64,
+    /// The enterprise's first user (the caller of its side).
+    pub user: i64,
     pub complete: i64,
     pub draft: i64,
     /// A second user of the enterprise (target of the administrator's password reset).
     pub colleague: i64,
+    /// A = the cluster's campaign in Suzhou, B = the Nanjing authority's (see [`Target::Campaign`]).
+    pub campaign: i64,
+    /// The invitation code of `campaign`.
+    pub invite: &'static str,
+    /// The side's provider (its user id), its product and the enterprise's lead to it.
+    pub provider: i64,
+    pub product: i64,
+    pub lead: i64,
+    /// A reminder in the enterprise's inbox.
+    pub message: i64,
 }
 
 /// A caller: its own cookie jar, maybe a bearer token, and the CSRF token its pages carry.
@@ -608,8 +823,7 @@ async fn logged_in(app: &App, email: &str) -> reqwest::Client {
     b.http
 }
 
-/// Two enterprises with a complete assessment, a draft and a second user each; an administrator;
-/// a caller of every role.
+/// Both sides of the world (see the module docs) and a caller of every role.
 pub struct World {
     pub app: App,
     pub a: Records,
@@ -618,13 +832,19 @@ pub struct World {
 }
 
 impl World {
+    /// The world on SQLite.
     pub async fn new() -> World {
-        let app = helpers::spawn().await;
+        World::on(Backend::Sqlite).await
+    }
+
+    pub async fn on(backend: Backend) -> World {
+        let app = helpers::spawn_on(backend).await;
         let a = enterprise(&app, "Tenant A", "a@example.cn", "a2@example.cn").await;
         let b = enterprise(&app, "Tenant B", "b@example.cn", "b2@example.cn").await;
         smedx_web::ensure_admin(&app.state, Some("admin@example.cn"), Some(PASSWORD))
             .await
             .expect("admin");
+        let (a, b) = regional(&app, a, b).await;
         let mut callers = BTreeMap::new();
         for role in ROLES {
             let http = match role {
@@ -649,17 +869,28 @@ impl World {
         Caller { http, csrf }
     }
 
-    pub fn target_id(&self, target: Target, tenant: Tenant) -> i64 {
+    /// The ids `{id}` (and `{aid}`) stand for.
+    pub fn target_id(&self, target: Target, tenant: Tenant) -> Ids {
         let r = match tenant {
             Tenant::A => &self.a,
             Tenant::B => &self.b,
-            Tenant::Missing | Tenant::NotApplicable => return MISSING_ID,
+            Tenant::Missing | Tenant::NotApplicable => return MISSING_ID.into(),
         };
         match target {
-            Target::Complete => r.complete,
-            Target::Draft => r.draft,
-            Target::User => r.colleague,
-            Target::None => MISSING_ID,
+            Target::None => MISSING_ID.into(),
+            Complete => r.complete.into(),
+            Draft => r.draft.into(),
+            User => r.colleague.into(),
+            Campaign => r.campaign.into(),
+            EnterpriseId => r.enterprise.into(),
+            MemberAssessment => Ids {
+                id: r.enterprise,
+                aid: r.complete,
+            },
+            Product => r.product.into(),
+            Lead => r.lead.into(),
+            ProviderAccount => r.provider.into(),
+            Message => r.message.into(),
         }
     }
 
@@ -670,9 +901,10 @@ impl World {
         spec: &RouteSpec,
         role: Role,
         caller: &Caller,
-        id: i64,
+        id: impl Into<Ids>,
         csrf: Option<&str>,
     ) -> Answer {
+        let id = id.into();
         let url = spec.url(&self.app.base, id, role);
         let mut rq = caller.http.request(spec.send_method(), url);
         match spec.body {
@@ -723,19 +955,225 @@ async fn enterprise(app: &App, name: &str, email: &str, colleague: &str) -> Reco
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "add colleague: {}", r.text);
-    let colleague = app
-        .state
-        .store
+    let store = &app.state.store;
+    let colleague = store
         .user_by_email(colleague)
         .await
         .expect("store")
         .expect("colleague")
         .id;
+    let user = store
+        .user_by_email(email)
+        .await
+        .expect("store")
+        .expect("user");
     Records {
+        enterprise: user.enterprise_id.expect("enterprise"),
+        user: user.id,
         complete,
         draft,
         colleague,
+        campaign: MISSING_ID,
+        invite: "",
+        provider: MISSING_ID,
+        product: MISSING_ID,
+        lead: MISSING_ID,
+        message: MISSING_ID,
     }
+}
+
+fn audit() -> AuditCtx {
+    AuditCtx::default()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
+fn product_spec(name: &str) -> ProductSpec {
+    ProductSpec {
+        name: name.into(),
+        description_zh: "车间透明化".into(),
+        description_en: "Shop-floor transparency".into(),
+        scenarios: vec!["pl.transparency".into()],
+        sectors: Vec::new(),
+        sizes: vec![SizeClass::Small, SizeClass::Medium],
+        deployment: Deployment::Saas,
+        price_model: PriceModel::PerUserMonth,
+        price_min: 100.0,
+        price_max: 300.0,
+        golive_weeks: 4,
+        references: "某五金厂".into(),
+        levels: vec![2],
+    }
+}
+
+/// The staff of both cities and the province, the cluster, the campaigns and their members, the
+/// two providers with a product and a lead each, and a reminder in each enterprise's inbox.
+async fn regional(app: &App, mut a: Records, mut b: Records) -> (Records, Records) {
+    let store = app.state.store.clone();
+    let now = now();
+    let hash = crate::helpers::password_hash();
+    store
+        .create_cluster(CLUSTER, "矩阵精密制造园", "320500", now, &audit())
+        .await
+        .expect("cluster");
+    for (role, kind, region, cluster) in [
+        (Role::AuthA, StoreRole::Authority, Some("320500"), None),
+        (Role::AuthB, StoreRole::Authority, Some("320100"), None),
+        (
+            Role::AuthProvince,
+            StoreRole::Authority,
+            Some("320000"),
+            None,
+        ),
+        (Role::ClusterA, StoreRole::Cluster, None, Some(CLUSTER)),
+    ] {
+        store
+            .create_staff_user(
+                &NewStaffUser {
+                    email: role.email().expect("email"),
+                    password_hash: &hash,
+                    role: kind,
+                    region_code: region,
+                    cluster_id: cluster,
+                    lang: None,
+                },
+                now,
+                &audit(),
+            )
+            .await
+            .expect("staff user");
+    }
+    for (r, region, cluster) in [(&a, "320506", Some(CLUSTER)), (&b, "320102", None)] {
+        store
+            .set_enterprise_location(
+                r.enterprise,
+                &EnterpriseLocation {
+                    region_code: Some(region),
+                    cluster_id: cluster,
+                    credit_code: None,
+                },
+            )
+            .await
+            .expect("location");
+    }
+    let campaign = |email: &'static str, name: &'static str| {
+        let store = store.clone();
+        async move {
+            let u = store
+                .user_by_email(email)
+                .await
+                .expect("store")
+                .expect("staff user");
+            let scope = smedx_store::scope_for(&u).expect("scope");
+            let new = NewCampaign {
+                name: name.to_owned(),
+                region_code: None,
+                starts_on: "2026-01-01".into(),
+                ends_on: "2099-12-31".into(),
+                target_sectors: Vec::new(),
+                target_level: 2,
+            };
+            store
+                .create_campaign(&scope, u.id, &new, now, &audit())
+                .await
+                .expect("campaign")
+        }
+    };
+    // The enterprises completed their assessments before joining (a minute later), and a day
+    // later they are "stuck" members, which is who gets a reminder.
+    let joined = now + 60;
+    let suzhou = campaign(Role::AuthA.email().expect("email"), "苏州试点").await;
+    let park = campaign(Role::ClusterA.email().expect("email"), "园区试点").await;
+    let nanjing = campaign(Role::AuthB.email().expect("email"), "南京试点").await;
+    for (enterprise, code) in [
+        (a.enterprise, &suzhou.invite_code),
+        (a.enterprise, &park.invite_code),
+        (b.enterprise, &nanjing.invite_code),
+    ] {
+        store
+            .join_campaign(enterprise, code, joined, &audit())
+            .await
+            .expect("join");
+    }
+    a.campaign = park.id;
+    a.invite = Box::leak(park.invite_code.clone().into_boxed_str());
+    b.campaign = nanjing.id;
+    b.invite = Box::leak(nanjing.invite_code.clone().into_boxed_str());
+    for c in [&suzhou, &nanjing] {
+        store
+            .send_reminders(
+                &Scope::All,
+                c.id,
+                "请完成评估",
+                0,
+                joined + 86_400,
+                &audit(),
+            )
+            .await
+            .expect("reminders");
+    }
+    for r in [&mut a, &mut b] {
+        let inbox = store
+            .inbox(r.enterprise, Page::default())
+            .await
+            .expect("inbox");
+        r.message = inbox.messages.first().expect("a reminder").id;
+    }
+
+    for (r, email, name, home) in [
+        (
+            &mut a,
+            Role::ProviderA.email().expect("email"),
+            "苏州智造服务",
+            "320506",
+        ),
+        (&mut b, PROVIDER_B, "南京数科", "320102"),
+    ] {
+        let input = ProviderInput {
+            name: name.into(),
+            home_region: home.into(),
+            regions: Vec::new(),
+            contact: "400-000-0000".into(),
+            certifications: String::new(),
+        };
+        let user = store
+            .create_provider_account(email, &hash, None, &input, now, &audit())
+            .await
+            .expect("provider");
+        store
+            .decide_provider(&Scope::All, user.id, true, now, &audit())
+            .await
+            .expect("approve");
+        let product = store
+            .create_product(user.id, &product_spec(&format!("{name} MES")), now)
+            .await
+            .expect("product");
+        let lead = NewLead {
+            product_id: product.id,
+            assessment_id: Some(r.complete),
+            scenario: "pl.transparency".into(),
+            share: Share {
+                profile: false,
+                level: true,
+                recommendations: false,
+            },
+            shared: serde_json::json!({"level": 2}),
+            contact: "王经理 138 0000 0000".into(),
+            message: "想了解报价".into(),
+        };
+        let lead = store
+            .create_lead(r.enterprise, r.user, &lead, now, &audit())
+            .await
+            .expect("lead");
+        r.provider = user.id;
+        r.product = product.id;
+        r.lead = lead.id;
+    }
+    (a, b)
 }
 
 #[derive(Debug)]
@@ -789,46 +1227,82 @@ impl Expect {
     }
 }
 
+/// The record is the caller's own (its enterprise's, or for a provider its own), or the route
+/// takes no id.
 fn owns(role: Role, tenant: Tenant) -> bool {
     match tenant {
         Tenant::NotApplicable => true,
-        Tenant::A => matches!(role, Role::UserA | Role::TokenA),
+        Tenant::A => matches!(
+            role,
+            Role::UserA | Role::TokenA | Role::ProviderA | Role::TokenProviderA
+        ),
         Tenant::B => matches!(role, Role::UserB | Role::TokenB),
         Tenant::Missing => false,
     }
 }
 
+/// The record is in the staff caller's scope (see [`Access`]).
+fn in_scope(role: Role, tenant: Tenant) -> bool {
+    match tenant {
+        Tenant::NotApplicable => true,
+        Tenant::Missing => false,
+        Tenant::A => matches!(
+            role,
+            Role::Admin
+                | Role::TokenAdmin
+                | Role::AuthA
+                | Role::TokenAuthA
+                | Role::AuthProvince
+                | Role::ClusterA
+        ),
+        Tenant::B => matches!(
+            role,
+            Role::Admin | Role::TokenAdmin | Role::AuthB | Role::AuthProvince
+        ),
+    }
+}
+
 pub fn expected(spec: &RouteSpec, role: Role, tenant: Tenant) -> Expect {
     use Expect::{Login, Status};
+    let session = role.has_session();
+    let token = matches!(
+        role,
+        Role::TokenA | Role::TokenB | Role::TokenAdmin | Role::TokenAuthA | Role::TokenProviderA
+    );
     match spec.access {
         Public(s) => Status(s),
-        Session(s) => match role {
-            Role::UserA | Role::UserB | Role::Admin => Status(s),
-            _ => Login,
-        },
-        Enterprise(s) => match role {
-            Role::UserA | Role::UserB if owns(role, tenant) => Status(s),
-            Role::UserA | Role::UserB => Status(404),
-            Role::Admin => Status(403),
-            _ => Login,
-        },
-        Admin(s) => match role {
-            Role::Admin if tenant == Tenant::Missing => Status(404),
-            Role::Admin => Status(s),
-            Role::UserA | Role::UserB => Status(403),
-            _ => Login,
-        },
-        ApiEnterprise(s) => match role {
-            Role::TokenA | Role::TokenB if owns(role, tenant) => Status(s),
-            Role::TokenA | Role::TokenB => Status(404),
-            Role::TokenAdmin => Status(403),
-            _ => Status(401),
-        },
-        ApiAdmin(s) => match role {
-            Role::TokenAdmin => Status(s),
-            Role::TokenA | Role::TokenB => Status(403),
-            _ => Status(401),
-        },
+        Session(s) if session => Status(s),
+        Enterprise(s) if role.is_enterprise() && session => {
+            Status(if owns(role, tenant) { s } else { 404 })
+        }
+        Admin(s) if role == Role::Admin => Status(if tenant == Tenant::Missing { 404 } else { s }),
+        Staff(s) if role == Role::Admin || role.is_staff() => {
+            Status(if in_scope(role, tenant) { s } else { 404 })
+        }
+        StaffAuthority(s) if role == Role::Admin || (role.is_staff() && role != Role::ClusterA) => {
+            Status(if in_scope(role, tenant) { s } else { 404 })
+        }
+        Provider(s) if role == Role::ProviderA => Status(if owns(role, tenant) { s } else { 404 }),
+        Session(_) | Enterprise(_) | Admin(_) | Staff(_) | StaffAuthority(_) | Provider(_) => {
+            if session {
+                Status(403)
+            } else {
+                Login
+            }
+        }
+        ApiEnterprise(s) if role.is_enterprise() && token => {
+            Status(if owns(role, tenant) { s } else { 404 })
+        }
+        ApiAdmin(s) if role == Role::TokenAdmin => Status(s),
+        ApiStaff(s) if matches!(role, Role::TokenAdmin | Role::TokenAuthA) => {
+            Status(if in_scope(role, tenant) { s } else { 404 })
+        }
+        ApiProvider(s) if role == Role::TokenProviderA => {
+            Status(if owns(role, tenant) { s } else { 404 })
+        }
+        ApiEnterprise(_) | ApiAdmin(_) | ApiStaff(_) | ApiProvider(_) => {
+            Status(if token { 403 } else { 401 })
+        }
     }
 }
 
@@ -855,8 +1329,8 @@ fn judge(spec: &RouteSpec, want: Expect, got: &Answer) -> Option<String> {
                 .and_then(|v| v["code"].as_str().map(String::from));
             let want_code = match got.status {
                 401 if spec.access != Public(401) => Some("unauthorized"),
-                403 if matches!(spec.access, ApiAdmin(_)) => Some("forbidden"),
-                403 => Some("no_enterprise"),
+                403 if matches!(spec.access, ApiEnterprise(_)) => Some("no_enterprise"),
+                403 => Some("forbidden"),
                 404 => Some("not_found"),
                 _ => None,
             };
@@ -965,9 +1439,8 @@ fn render(rows: &[(String, Vec<String>)]) -> String {
 
 /// `(method, pattern)` of every route the source registers; `ANY` for `any(…)`.
 fn routes_in_source() -> BTreeSet<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut found = BTreeSet::new();
-    let mut files = vec![dir];
+    let mut files = compiled_sources();
     while let Some(p) = files.pop() {
         if p.is_dir() {
             for e in std::fs::read_dir(&p).expect("read src").flatten() {
@@ -1015,6 +1488,31 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
         }
     }
     found
+}
+
+/// `src/lib.rs` and the files and folders of the modules it declares (`mod x;`): a file that is
+/// not compiled yet (a module being written) serves no route.
+fn compiled_sources() -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let lib = dir.join("lib.rs");
+    let text = std::fs::read_to_string(&lib).expect("read src/lib.rs");
+    let mut files = vec![lib];
+    for line in text.lines() {
+        let line = line.trim();
+        let decl = line.strip_prefix("pub ").unwrap_or(line);
+        let Some(name) = decl
+            .strip_prefix("mod ")
+            .and_then(|rest| rest.strip_suffix(';'))
+        else {
+            continue;
+        };
+        for p in [dir.join(format!("{name}.rs")), dir.join(name)] {
+            if p.exists() {
+                files.push(p);
+            }
+        }
+    }
+    files
 }
 
 /// `(…)` at the start of `s`, parentheses balanced (string literals skipped).

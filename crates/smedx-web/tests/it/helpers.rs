@@ -25,16 +25,36 @@ pub struct App {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
+/// The database an application under test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A file in a temporary directory.
+    Sqlite,
+}
+
 pub async fn spawn() -> App {
     spawn_with(false).await
 }
 
 pub async fn spawn_with(secure_cookies: bool) -> App {
+    spawn_app(Backend::Sqlite, secure_cookies).await
+}
+
+/// The application on `backend`.
+pub async fn spawn_on(backend: Backend) -> App {
+    spawn_app(backend, false).await
+}
+
+async fn spawn_app(backend: Backend, secure_cookies: bool) -> App {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(&dir.path().join("smedx.sqlite"))
-        .await
-        .expect("open sqlite");
-    let state = AppState::new(engine(), Arc::new(store), secure_cookies);
+    let store: Arc<dyn smedx_store::Store> = match backend {
+        Backend::Sqlite => Arc::new(
+            SqliteStore::open(&dir.path().join("smedx.sqlite"))
+                .await
+                .expect("open sqlite"),
+        ),
+    };
+    let state = AppState::new(engine(), store, secure_cookies);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -212,6 +232,20 @@ pub fn id_from(location: &str) -> i64 {
 }
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// The password hash of [`PASSWORD`], for accounts a test creates through the store (hashed once:
+/// hashing is slow on purpose).
+pub fn password_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        use argon2::password_hash::PasswordHasher;
+        argon2::Argon2::default()
+            .hash_password(PASSWORD.as_bytes())
+            .expect("hash")
+            .to_string()
+    })
+    .clone()
+}
 
 /// The example firm of `examples/` as the six wizard forms.
 pub fn wizard_forms(production_control: &str) -> Vec<Vec<(&'static str, &str)>> {
