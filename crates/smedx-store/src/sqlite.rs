@@ -100,6 +100,7 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_release(|conn, _| Box::pin(still_usable(conn)))
             .connect_with(options)
             .await
             .map_err(|e| in_file(map_err(e), path))?;
@@ -126,6 +127,7 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_release(|conn, _| Box::pin(still_usable(conn)))
             .connect_with(options)
             .await
             .map_err(|e| in_file(map_err(e), path))?;
@@ -217,6 +219,17 @@ impl SqliteStore {
 }
 
 // ---- error mapping ---------------------------------------------------------------------------
+
+/// Whether a connection given back to the pool may be reused. A write that fails with
+/// SQLITE_FULL or SQLITE_IOERR can end its transaction inside SQLite; the ROLLBACK sqlx then sends
+/// for the dropped transaction fails, and the connection would believe for ever that it is in a
+/// transaction (every later BEGIN on it fails). Such a connection is closed instead, so that the
+/// store works again as soon as the disk has room.
+async fn still_usable(conn: &mut SqliteConnection) -> std::result::Result<bool, sqlx::Error> {
+    // The ping queues behind the pending rollback, so the answer below is the settled state.
+    sqlx::Connection::ping(&mut *conn).await?;
+    Ok(!sqlx::Connection::is_in_transaction(&*conn))
+}
 
 /// SQLite primary result codes (the low byte of an extended result code).
 const SQLITE_PERM: i32 = 3;

@@ -103,6 +103,10 @@ impl ApiError {
     fn store(lang: Lang, e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::new(lang, StatusCode::NOT_FOUND, "not_found"),
+            StoreError::Unavailable(e) => {
+                tracing::error!("api: database unavailable: {e}");
+                ApiError::new(lang, StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
             other => {
                 tracing::error!("api store error: {other}");
                 ApiError::new(lang, StatusCode::INTERNAL_SERVER_ERROR, "internal")

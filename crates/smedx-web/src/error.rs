@@ -1,9 +1,13 @@
 //! Errors of page handlers. A handler returns an [`AppError`]; the page middleware turns the
 //! marker it leaves on the response into a full error page in the request's language.
 
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use smedx_store::StoreError;
+
+/// `Retry-After` of a 503: long enough for a PostgreSQL restart, short enough for a person.
+pub const RETRY_AFTER_SECS: &str = "10";
 
 #[derive(Debug)]
 pub enum AppError {
@@ -11,6 +15,10 @@ pub enum AppError {
     Forbidden,
     /// Not logged in: go to the log-in page and come back to `next` afterwards.
     LoginRequired(String),
+    /// The database refuses the request for now (full disk, read-only, unreachable or
+    /// restarting): 503 with a message saying so, so that the user retries instead of
+    /// re-entering data.
+    Unavailable(String),
     Internal(String),
 }
 
@@ -40,6 +48,14 @@ impl IntoResponse for AppError {
                     .finish();
                 Redirect::to(&format!("/login?{q}")).into_response()
             }
+            AppError::Unavailable(e) => {
+                tracing::error!("database unavailable: {e}");
+                let mut r =
+                    ErrorPage::response(StatusCode::SERVICE_UNAVAILABLE, "errors.unavailable");
+                r.headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+                r
+            }
             AppError::Internal(e) => {
                 tracing::error!("internal error: {e}");
                 ErrorPage::response(StatusCode::INTERNAL_SERVER_ERROR, "errors.internal")
@@ -52,6 +68,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
+            StoreError::Unavailable(e) => AppError::Unavailable(e),
             other => AppError::Internal(other.to_string()),
         }
     }

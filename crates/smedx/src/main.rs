@@ -535,7 +535,11 @@ fn serve(
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // When stderr cannot be written (its file is on a full disk) the subscriber would report
+        // that with eprintln!, which panics and drops the request's connection: lose the line
+        // instead, so that the user still gets the page saying the database is unavailable.
+        .log_internal_errors(false);
     let _ = match log_format {
         LogFormat::Text => logs.try_init(),
         // One JSON object per line: the event's fields, and the request span (id, method, route).
