@@ -10,14 +10,16 @@
 //!   `default_transaction_read_only` switched on under the running server): writes get a 503 with a
 //!   translated message (an error page, or the API's JSON error `unavailable`), reads keep working,
 //!   nothing is corrupted, and writes work again as soon as the condition clears;
-//! * PostgreSQL stopped and started again under load (only with `SMEDX_FAULTS_PG_RESTART=1`: it
-//!   disrupts every other test using the server; `.ci/run` runs it after the workspace tests):
-//!   requests fail cleanly with 503 within the pool's acquire timeout and succeed again afterwards
-//!   without restarting smedx.
+//! * PostgreSQL stopped and started again under load (a private cluster made with initdb, on its
+//!   own port, so nobody else's database goes away): requests fail cleanly with 503 within the
+//!   pool's acquire timeout and succeed again afterwards without restarting smedx. It takes ≈ 30 s,
+//!   so it runs only with `SMEDX_FAULTS_PG_RESTART=1`; `.ci/run` runs it after the workspace tests.
 //!
-//! Every scenario runs on SQLite and on PostgreSQL (127.0.0.1:5432, database `test`, one fresh
-//! schema per test; `SMEDX_TEST_POSTGRES_URL` overrides the server, `SMEDX_SKIP_POSTGRES=1` skips
-//! it) except the full disk, which needs root to mount a tmpfs (skipped otherwise, with a note).
+//! The kill -9 of submits runs on SQLite and on PostgreSQL (127.0.0.1:5432, database `test`, one
+//! fresh schema per test; `SMEDX_TEST_POSTGRES_URL` overrides the server, `SMEDX_SKIP_POSTGRES=1`
+//! skips it); the import kill runs on SQLite with 5,000 rows, and with `SMEDX_FAULTS_LONG=1` on
+//! 20,000 rows and on PostgreSQL too. The full disk needs root to mount a tmpfs (skipped
+//! otherwise, with a note); the read-only database is PostgreSQL's.
 //! HTTP goes through a minimal blocking client on std's TcpStream (one connection per request)
 //! so that a killed server shows as a connection error and nothing is retried behind our back.
 
