@@ -378,6 +378,8 @@ struct ChartSpec {
     /// Rows drawn (None: all).
     rows: Option<usize>,
     percent: bool,
+    /// Leading columns that name a category together ("sector · size").
+    label_cols: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -446,8 +448,24 @@ impl DashTable {
             series,
             rows: None,
             percent: false,
+            label_cols: 1,
         });
         self
+    }
+    /// The column headers, each with whether its column holds figures (right-aligned).
+    pub fn header(&self) -> Vec<(String, bool)> {
+        self.columns
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let num = i > 0
+                    && self
+                        .rows
+                        .iter()
+                        .any(|r| r.get(i).is_some_and(|v| !matches!(v, V::Text(_))));
+                (h.clone(), num)
+            })
+            .collect()
     }
     pub fn has_chart(&self) -> bool {
         self.chart.is_some() && !self.rows.is_empty()
@@ -486,7 +504,13 @@ impl DashTable {
         let rows = &self.rows[..spec.rows.unwrap_or(self.rows.len()).min(self.rows.len())];
         let categories: Vec<String> = rows
             .iter()
-            .map(|r| r.first().map(|v| v.shown_text().0).unwrap_or_default())
+            .map(|r| {
+                r.iter()
+                    .take(spec.label_cols.max(1))
+                    .map(|v| v.shown_text().0)
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            })
             .collect();
         let series: Vec<Value> = spec
             .series
@@ -631,6 +655,7 @@ fn levels_tables(c: &Ctx, kb: &KnowledgeBase, d: &LevelDistribution) -> (DashTab
         series: (3..8).collect(),
         rows: Some(CHART_GROUPS),
         percent: false,
+        label_cols: 2,
     });
     if s.rows.len() > CHART_GROUPS {
         s.notes.push(c.tf1("dash.chart_top", "n", CHART_GROUPS));
@@ -719,6 +744,7 @@ fn obstacles_table(c: &Ctx, kb: &KnowledgeBase, o: &ObstaclesBySize) -> DashTabl
         series: (n + 1..=2 * n).collect(),
         rows: None,
         percent: true,
+        label_cols: 1,
     });
     let mut ids: Vec<&str> = Vec::new();
     for s in &o.sizes {
@@ -817,6 +843,7 @@ fn progress_tables(c: &Ctx, kb: &KnowledgeBase, p: &Progress) -> (DashTable, Das
         series: vec![1],
         rows: Some(4),
         percent: false,
+        label_cols: 1,
     });
     // Only the movers are drawn (rows 1–3).
     let mut headers = vec![c.t("dash.col_from_to").to_owned()];
@@ -1491,13 +1518,24 @@ async fn region_names(
         if names.contains_key(&code) {
             continue;
         }
-        let name = match st.store.region(&code).await.map_err(store_err)? {
-            Some(r) => match l {
-                Lang::Zh => r.name_zh,
-                Lang::En => r.name_en,
-            },
-            None => code.clone(),
-        };
+        // The built-in list stops at cities: a county is shown as its city (or province) and
+        // its code.
+        let mut name = code.clone();
+        let candidates = [
+            code.clone(),
+            format!("{}00", code.get(..4).unwrap_or("")),
+            format!("{}0000", code.get(..2).unwrap_or("")),
+        ];
+        for (i, candidate) in candidates.iter().enumerate() {
+            if let Some(r) = st.store.region(candidate).await.map_err(store_err)? {
+                let n = match l {
+                    Lang::Zh => r.name_zh,
+                    Lang::En => r.name_en,
+                };
+                name = if i == 0 { n } else { format!("{n} {code}") };
+                break;
+            }
+        }
         names.insert(code, name);
     }
     Ok(names)
