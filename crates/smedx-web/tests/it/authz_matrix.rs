@@ -832,9 +832,10 @@ pub struct World {
 }
 
 impl World {
-    /// The world on SQLite.
+    /// The world on the backend of [`helpers::spawn`] (SQLite unless `SMEDX_TEST_BACKEND` says
+    /// otherwise).
     pub async fn new() -> World {
-        World::on(Backend::Sqlite).await
+        World::on(Backend::from_env()).await
     }
 
     pub async fn on(backend: Backend) -> World {
@@ -1364,7 +1365,19 @@ pub fn route_label(spec: &RouteSpec) -> String {
 
 #[tokio::test]
 async fn every_route_every_role_own_and_other_tenant() {
-    let w = World::new().await;
+    matrix(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_route_every_role_own_and_other_tenant_on_postgres() {
+    if helpers::skip_postgres() {
+        return;
+    }
+    matrix(Backend::Postgres).await;
+}
+
+async fn matrix(backend: Backend) {
+    let w = World::on(backend).await;
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     let mut failures: Vec<String> = Vec::new();
     let mut cells = 0;
@@ -1407,10 +1420,10 @@ async fn every_route_every_role_own_and_other_tenant() {
     }
     let matrix = render(&rows);
     println!("{matrix}");
-    println!("{cells} cells, {} wrong", failures.len());
+    println!("{backend:?}: {cells} cells, {} wrong", failures.len());
     assert!(
         failures.is_empty(),
-        "authorisation matrix: {} of {cells} cells wrong (cell = got!want)\n{matrix}\n{}",
+        "authorisation matrix on {backend:?}: {} of {cells} cells wrong (cell = got!want)\n{matrix}\n{}",
         failures.len(),
         failures.join("\n")
     );
@@ -1668,4 +1681,235 @@ async fn undeclared_methods_are_405() {
         }
     }
     assert!(wrong.is_empty(), "undeclared methods answered: {wrong:#?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every caller, every form: CSRF, overlong fields, sessions of the new roles
+// ---------------------------------------------------------------------------------------------
+
+/// A form post without the CSRF token is 403 for every caller, whatever the caller may do
+/// otherwise, and changes nothing (the audit log stays as it was).
+#[tokio::test]
+async fn form_posts_without_the_csrf_token_are_403_for_every_caller() {
+    let w = World::new().await;
+    let forms: Vec<&RouteSpec> = ROUTES.iter().filter(|s| s.is_form_post()).collect();
+    assert!(forms.len() >= 9, "{forms:?}");
+    let before = last_audit_id(&w.app).await;
+    let mut wrong = Vec::new();
+    for spec in forms {
+        let tenant = if spec.has_id() {
+            Tenant::A
+        } else {
+            Tenant::NotApplicable
+        };
+        let id = w.target_id(spec.target, tenant);
+        for role in ROLES {
+            let caller = if spec.fresh_session {
+                w.fresh(role).await
+            } else {
+                w.callers[&role].clone()
+            };
+            let got = w.send(spec, role, &caller, id, Some("")).await;
+            if got.status != 403 {
+                wrong.push(format!(
+                    "POST {} as {} without a token: {}",
+                    fill(spec.path, id, role),
+                    role.label(),
+                    got.status
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    // Logins of the fresh callers above are audited; nothing else may be.
+    let after: Vec<String> = audit_since(&w.app, before)
+        .await
+        .into_iter()
+        .map(|(_, action)| action)
+        .filter(|a| a != "login_ok")
+        .collect();
+    assert!(after.is_empty(), "refused posts were audited: {after:?}");
+}
+
+/// The id of the newest audit entry (0 for none).
+async fn last_audit_id(app: &App) -> i64 {
+    audit_since(app, 0)
+        .await
+        .iter()
+        .map(|(id, _)| *id)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The audit entries (id, action) after `id`.
+async fn audit_since(app: &App, id: i64) -> Vec<(i64, String)> {
+    let (entries, _) = app
+        .state
+        .store
+        .list_audit(Page {
+            offset: 0,
+            limit: 10_000,
+        })
+        .await
+        .expect("audit");
+    entries
+        .into_iter()
+        .filter(|e| e.id > id)
+        .map(|e| (e.id, e.action))
+        .collect()
+}
+
+/// Each text field of each form, one at a time, far over any field limit (but under the body
+/// limit): a 4xx answer from the caller the route lets in, never a 5xx or a success, and nothing
+/// audited (a stored change is audited). Fields holding a record id (`{id}`) are the matrix's.
+#[tokio::test]
+async fn overlong_fields_on_every_form_are_refused() {
+    let w = World::new().await;
+    let long = "字".repeat(20_000);
+    let mut wrong = Vec::new();
+    let mut tried = 0;
+    for spec in ROUTES.iter().filter(|s| s.is_form_post()) {
+        let Body::Form(fields) = spec.body else {
+            continue;
+        };
+        let role = spec.allowed_role();
+        let tenant = if spec.has_id() {
+            Tenant::A
+        } else {
+            Tenant::NotApplicable
+        };
+        let id = w.target_id(spec.target, tenant);
+        for (name, _) in fields.iter().filter(|(_, v)| !v.contains("{id}")) {
+            let caller = w.fresh(role).await;
+            let before = last_audit_id(&w.app).await;
+            let mut form = vec![("csrf".to_string(), caller.csrf.clone())];
+            form.extend(spec.fields(id, role).into_iter().map(|(k, v)| {
+                if k == *name {
+                    (k, long.clone())
+                } else {
+                    (k, v)
+                }
+            }));
+            let r = caller
+                .http
+                .post(spec.url(&w.app.base, id, role))
+                .form(&form)
+                .send()
+                .await
+                .expect("post");
+            let got = Answer::read(r).await;
+            tried += 1;
+            let audited: Vec<String> = audit_since(&w.app, before)
+                .await
+                .into_iter()
+                .map(|(_, action)| action)
+                .filter(|a| !a.starts_with("login"))
+                .collect();
+            if !(400..500).contains(&got.status) || !audited.is_empty() {
+                wrong.push(format!(
+                    "POST {} as {} with an overlong {name}: {} (audited: {audited:?}) {}",
+                    fill(spec.path, id, role),
+                    role.label(),
+                    got.status,
+                    got.text.chars().take(120).collect::<String>()
+                ));
+            }
+        }
+    }
+    assert!(tried >= 10, "only {tried} fields tried");
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// Session fixation with a real session: the attacker plants its own valid (enterprise) session
+/// in the browser of an authority, a cluster manager, a provider or the administrator, who then
+/// logs in. The login issues a new session id; the planted one stays the attacker's enterprise
+/// session and never gains the victim's role.
+#[tokio::test]
+async fn a_planted_session_never_gains_the_role_of_who_logs_in_with_it() {
+    let w = World::new().await;
+    let app = &w.app;
+    for (victim, page) in [
+        (Role::AuthA, "/region"),
+        (Role::ClusterA, "/region"),
+        (Role::AuthProvince, "/region/enterprises"),
+        (Role::ProviderA, "/provider"),
+        (Role::Admin, "/admin/users"),
+    ] {
+        // The attacker's own session, as an enterprise user.
+        let attacker = Browser::new(app);
+        let r = attacker.login("a@example.cn", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let planted = r
+            .cookies()
+            .into_iter()
+            .find_map(|c| {
+                c.strip_prefix("smedx_session=")
+                    .map(|v| v.split(';').next().unwrap_or("").to_string())
+            })
+            .expect("the attacker's session");
+        let victim_http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let cookie = format!("smedx_session={planted}");
+        let form_page = victim_http
+            .get(format!("{}/login", app.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("login page");
+        let text = form_page.text().await.expect("text");
+        let pat = "name=\"csrf\" value=\"";
+        let csrf = text
+            .find(pat)
+            .map(|i| {
+                let rest = &text[i + pat.len()..];
+                rest[..rest.find('"').unwrap_or(0)].to_string()
+            })
+            .expect("csrf on the login page");
+        let email = victim.email().expect("email");
+        let r = victim_http
+            .post(format!("{}/login", app.base))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", email),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login as {email}");
+        let issued = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix("smedx_session="))
+            .map(|v| v.split(';').next().unwrap_or("").to_string())
+            .expect("a new session id at login");
+        assert_ne!(issued, planted, "{email}: the planted session id was kept");
+        // The victim's new session opens its page; the planted one does not.
+        let get = |session: String| {
+            let http = victim_http.clone();
+            let url = format!("{}{page}", app.base);
+            async move {
+                http.get(url)
+                    .header("cookie", format!("smedx_session={session}"))
+                    .send()
+                    .await
+                    .expect("get")
+                    .status()
+            }
+        };
+        assert_eq!(get(issued).await, StatusCode::OK, "{email} on {page}");
+        let with_planted = get(planted.clone()).await;
+        assert!(
+            with_planted != StatusCode::OK,
+            "{page} with the planted session after {email} logged in: {with_planted}"
+        );
+        // It is still only the attacker's enterprise session.
+        let own = attacker.get("/assessments").await;
+        assert_eq!(own.status, StatusCode::OK);
+    }
 }

@@ -1,8 +1,11 @@
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use smedx_core::recommend::Engine;
+use smedx_store::postgres::PgStore;
 use smedx_store::sqlite::SqliteStore;
 use smedx_web::AppState;
 
@@ -23,6 +26,8 @@ pub struct App {
     pub state: AppState,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
+    /// Declared last, so dropped after the server is told to stop.
+    _schema: Option<PgSchema>,
 }
 
 /// The database an application under test runs on.
@@ -30,6 +35,142 @@ pub struct App {
 pub enum Backend {
     /// A file in a temporary directory.
     Sqlite,
+    /// A fresh schema of the test database on the PostgreSQL server (see [`PgSchema`]).
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of [`spawn`]: `SMEDX_TEST_BACKEND=postgres` runs the whole HTTP suite on
+    /// PostgreSQL (`.ci/run` does, after the SQLite run); unset or `sqlite`, SQLite.
+    pub fn from_env() -> Backend {
+        match std::env::var("SMEDX_TEST_BACKEND").as_deref() {
+            Ok("postgres") => Backend::Postgres,
+            Ok("sqlite") | Ok("") | Err(_) => Backend::Sqlite,
+            Ok(other) => panic!("SMEDX_TEST_BACKEND={other:?}: use sqlite or postgres"),
+        }
+    }
+}
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// The PostgreSQL server of the tests: `SMEDX_TEST_POSTGRES_URL`, by default the local `test`
+/// database (the same variable the store's tests read).
+fn postgres_url() -> String {
+    std::env::var("SMEDX_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_POSTGRES_URL.to_owned())
+}
+
+/// True when `SMEDX_SKIP_POSTGRES=1`: the PostgreSQL variants of the HTTP tests return early (and
+/// say so). Otherwise an unreachable server fails them.
+pub fn skip_postgres() -> bool {
+    let skip = std::env::var("SMEDX_SKIP_POSTGRES").is_ok_and(|v| v == "1");
+    if skip {
+        eprintln!("SMEDX_SKIP_POSTGRES=1: skipping a PostgreSQL HTTP test");
+    }
+    skip
+}
+
+fn with_param(url: &str, param: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{param}")
+}
+
+/// A fresh schema `smedx_web_<pid>_<n>` of the test database for one application, so that tests
+/// run in parallel on one database. The store connects with it as `search_path` and as
+/// `application_name`; on drop its connections are ended and the schema is dropped, passed or
+/// failed. Each store's pool is small and opened lazily (`smedx_store::postgres`, at most 8
+/// connections), so two test threads stay far below the server's `max_connections` (100 here).
+pub struct PgSchema {
+    server: String,
+    name: String,
+}
+
+impl PgSchema {
+    async fn new() -> PgSchema {
+        use sqlx::{AssertSqlSafe, Connection, Executor};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let server = postgres_url();
+        let name = format!(
+            "smedx_web_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let connect = sqlx::postgres::PgConnection::connect(&server);
+        let mut conn = match tokio::time::timeout(Duration::from_secs(10), connect).await {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => panic!("{}", unreachable_message(&e.to_string())),
+            Err(_) => panic!("{}", unreachable_message("no answer within 10 s")),
+        };
+        conn.execute(AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("cannot create the test schema {name}: {e}"));
+        let _ = conn.close().await;
+        PgSchema { server, name }
+    }
+
+    /// The test database with this schema as search path and application name.
+    pub fn url(&self) -> String {
+        let options = format!("-c%20search_path%3D{}", self.name);
+        with_param(
+            &with_param(&self.server, &format!("options={options}")),
+            &format!("application_name={}", self.name),
+        )
+    }
+}
+
+fn unreachable_message(why: &str) -> String {
+    format!(
+        "PostgreSQL is not reachable ({why}). The PostgreSQL HTTP tests need a server with trust \
+         authentication and a database `test` ({DEFAULT_POSTGRES_URL} unless \
+         SMEDX_TEST_POSTGRES_URL says otherwise); set SMEDX_SKIP_POSTGRES=1 to skip them."
+    )
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let server = self.server.clone();
+        let name = self.name.clone();
+        // Drop cannot await: clean up on a runtime of its own, in a thread of its own.
+        let cleanup = std::thread::spawn(move || {
+            use sqlx::{AssertSqlSafe, Connection, Executor};
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let mut conn = sqlx::postgres::PgConnection::connect(&server)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                // The server of the test may still hold connections (and locks): end them.
+                sqlx::query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                )
+                .bind(&name)
+                .execute(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?;
+                conn.execute(AssertSqlSafe(format!(
+                    "DROP SCHEMA IF EXISTS {name} CASCADE"
+                )))
+                .await
+                .map_err(|e| e.to_string())?;
+                let _ = conn.close().await;
+                Ok::<_, String>(())
+            })
+        });
+        let outcome = cleanup
+            .join()
+            .unwrap_or_else(|_| Err("the cleanup thread panicked".into()));
+        if let Err(e) = outcome {
+            // Never a second panic while a failed test unwinds; a leftover schema is only litter.
+            eprintln!("could not drop the test schema {}: {e}", self.name);
+        }
+    }
 }
 
 pub async fn spawn() -> App {
@@ -37,7 +178,7 @@ pub async fn spawn() -> App {
 }
 
 pub async fn spawn_with(secure_cookies: bool) -> App {
-    spawn_app(Backend::Sqlite, secure_cookies).await
+    spawn_app(Backend::from_env(), secure_cookies).await
 }
 
 /// The application on `backend`.
@@ -47,12 +188,21 @@ pub async fn spawn_on(backend: Backend) -> App {
 
 async fn spawn_app(backend: Backend, secure_cookies: bool) -> App {
     let dir = tempfile::tempdir().expect("temp dir");
+    let mut schema = None;
     let store: Arc<dyn smedx_store::Store> = match backend {
         Backend::Sqlite => Arc::new(
             SqliteStore::open(&dir.path().join("smedx.sqlite"))
                 .await
                 .expect("open sqlite"),
         ),
+        Backend::Postgres => {
+            let s = PgSchema::new().await;
+            let store = PgStore::connect(&s.url())
+                .await
+                .expect("connect a store to the test schema");
+            schema = Some(s);
+            Arc::new(store)
+        }
     };
     let state = AppState::new(engine(), store, secure_cookies);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -72,6 +222,7 @@ async fn spawn_app(backend: Backend, secure_cookies: bool) -> App {
         state,
         _dir: dir,
         _stop: tx,
+        _schema: schema,
     }
 }
 
