@@ -15,6 +15,7 @@ mod error;
 pub mod i18n;
 pub mod ops;
 mod pages;
+mod providers;
 mod security;
 mod service;
 mod view;
@@ -79,6 +80,7 @@ pub fn app(state: AppState) -> Router {
     let api = api::router(state.clone());
     let router = Router::new()
         .merge(dashboards::router(state.clone()))
+        .merge(providers::router(state.clone()))
         .merge(pages)
         .merge(api)
         .merge(assets::router())

@@ -1285,6 +1285,7 @@ struct ResultTpl<'a> {
     name: String,
     date: String,
     v: ResultView,
+    providers: crate::providers::MatchesView,
 }
 
 #[derive(Template)]
@@ -1345,6 +1346,7 @@ async fn completed(
 async fn result(State(st): State<AppState>, c: Ctx, Path(id): Path<i64>) -> AppResult {
     match completed(&st, &c, id).await? {
         Ok((name, date, v)) => ok(&ResultTpl {
+            providers: crate::providers::result_matches(&st, &c, id).await,
             c: &c,
             id,
             name,

@@ -10,4 +10,5 @@ mod hostile;
 mod journey;
 mod lang;
 mod operations;
+mod providers;
 mod security;
