@@ -9,15 +9,19 @@ mod api;
 mod assets;
 mod audit;
 mod auth;
+mod campaigns;
+mod consent;
 mod ctx;
 mod dashboards;
 mod error;
 pub mod i18n;
+mod imports;
 pub mod ops;
 mod pages;
 mod providers;
 mod security;
 mod service;
+mod staff;
 mod view;
 mod wizard;
 
@@ -80,6 +84,10 @@ pub fn app(state: AppState) -> Router {
     let api = api::router(state.clone());
     let router = Router::new()
         .merge(dashboards::router(state.clone()))
+        .merge(campaigns::router(state.clone()))
+        .merge(consent::router(state.clone()))
+        .merge(imports::router(state.clone()))
+        .merge(staff::router(state.clone()))
         .merge(providers::router(state.clone()))
         .merge(pages)
         .merge(api)
@@ -103,7 +111,15 @@ pub fn app(state: AppState) -> Router {
 /// own format: the translated error page for forms, `{"code": "too_large"}` for the API.
 async fn limit_body(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let body = Body::new(http_body_util::Limited::new(body, BODY_LIMIT));
+    // The one exception: the import upload. Its own, smaller limit (imports::UPLOAD_LIMIT) is
+    // the one that answers, in the page's words.
+    let limit = if parts.method == axum::http::Method::POST && parts.uri.path() == imports::UPLOAD_PATH
+    {
+        imports::UPLOAD_LIMIT + 1024 * 1024
+    } else {
+        BODY_LIMIT
+    };
+    let body = Body::new(http_body_util::Limited::new(body, limit));
     next.run(Request::from_parts(parts, body)).await
 }
 

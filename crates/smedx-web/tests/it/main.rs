@@ -4,9 +4,11 @@
 
 mod api;
 mod authz_matrix;
+mod campaigns;
 mod dashboards;
 mod helpers;
 mod hostile;
+mod imports;
 mod journey;
 mod lang;
 mod operations;
