@@ -1510,10 +1510,10 @@ const KPI_ROWS: usize = 3;
 
 fn outcome_form(c: &Ctx, o: Option<&Outcome>) -> FormState {
     let mut f = FormState::default();
-    let defaults = ["prov.kpi_pass_rate", "prov.kpi_on_time", "prov.kpi_energy"];
-    for i in 0..KPI_ROWS {
+    let defaults: [&str; KPI_ROWS] = ["prov.kpi_pass_rate", "prov.kpi_on_time", "prov.kpi_energy"];
+    for (i, default) in defaults.iter().enumerate() {
         let k = o.and_then(|o| o.kpis.get(i));
-        let name = k.map_or_else(|| c.t(defaults[i]).to_owned(), |k| k.name.clone());
+        let name = k.map_or_else(|| c.t(default).to_owned(), |k| k.name.clone());
         f.values.insert(format!("kpi{i}_name"), name);
         f.values.insert(
             format!("kpi{i}_before"),

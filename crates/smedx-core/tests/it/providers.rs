@@ -85,7 +85,7 @@ fn bad_products_name_every_field() {
     i.levels = vec!["5".into()];
     i.description_zh = "x".repeat(MAX_TEXT + 1);
     assert_eq!(
-        fields(&validate_product(kb, &i).unwrap_err()),
+        fields(&validate_product(kb, &i).expect_err("rejected")),
         [
             "name",
             "description_zh",
