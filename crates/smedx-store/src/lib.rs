@@ -351,7 +351,9 @@ pub fn audit_text(s: &str) -> String {
 /// Everything the application stores. The regional workspace's methods come from the
 /// supertrait [`Regional`] (callable on `dyn Store` directly).
 #[async_trait]
-pub trait Store: Regional + jobs::Jobs + jobs::StaffDirectory + Providers + Send + Sync + 'static {
+pub trait Store:
+    Regional + jobs::Jobs + jobs::StaffDirectory + Providers + Send + Sync + 'static
+{
     /// A trivial query: Ok when the database answers (for health checks).
     async fn ping(&self) -> Result<()>;
 

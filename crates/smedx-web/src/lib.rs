@@ -113,12 +113,12 @@ async fn limit_body(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     // The one exception: the import upload. Its own, smaller limit (imports::UPLOAD_LIMIT) is
     // the one that answers, in the page's words.
-    let limit = if parts.method == axum::http::Method::POST && parts.uri.path() == imports::UPLOAD_PATH
-    {
-        imports::UPLOAD_LIMIT + 1024 * 1024
-    } else {
-        BODY_LIMIT
-    };
+    let limit =
+        if parts.method == axum::http::Method::POST && parts.uri.path() == imports::UPLOAD_PATH {
+            imports::UPLOAD_LIMIT + 1024 * 1024
+        } else {
+            BODY_LIMIT
+        };
     let body = Body::new(http_body_util::Limited::new(body, limit));
     next.run(Request::from_parts(parts, body)).await
 }

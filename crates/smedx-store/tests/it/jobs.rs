@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use serde_json::json;
 use smedx_store::jobs::{JobStatus, JobUpdate};
 use smedx_store::postgres::PgStore;
-use smedx_store::sqlite::SqliteStore;
 use smedx_store::regional::NewStaffUser;
+use smedx_store::sqlite::SqliteStore;
 use smedx_store::{AuditCtx, Page, Role, Store, StoreError};
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Connection, Executor};
@@ -23,7 +23,14 @@ async fn story(store: &dyn Store) {
         store.create_import_job(user.id, "", "a.csv", 10).await,
         Err(StoreError::Invalid(_))
     ));
-    assert_eq!(store.import_jobs(None, Page::default()).await.expect("list").1, 0);
+    assert_eq!(
+        store
+            .import_jobs(None, Page::default())
+            .await
+            .expect("list")
+            .1,
+        0
+    );
 
     // A file name with control characters and no visible text is kept as a placeholder.
     let job = store
@@ -54,9 +61,15 @@ async fn story(store: &dyn Store) {
         .await
         .expect("progress");
     assert!(moved);
-    let seen = store.import_job(job.id, Some("region:3205")).await.expect("read");
+    let seen = store
+        .import_job(job.id, Some("region:3205"))
+        .await
+        .expect("read");
     assert_eq!(seen.status, JobStatus::Importing);
-    assert_eq!((seen.rows_done, seen.rows_total, seen.updated_at), (1000, 5000, 110));
+    assert_eq!(
+        (seen.rows_done, seen.rows_total, seen.updated_at),
+        (1000, 5000, 110)
+    );
     assert_eq!(seen.result, None);
 
     let counts = json!({"rows": 5000, "enterprises_created": 4990});
@@ -129,14 +142,23 @@ async fn story(store: &dyn Store) {
     assert_eq!(total, 2);
     assert_eq!(all[0].id, blank.id);
     let (page2, _) = store
-        .import_jobs(None, Page { offset: 1, limit: 1 })
+        .import_jobs(
+            None,
+            Page {
+                offset: 1,
+                limit: 1,
+            },
+        )
         .await
         .expect("page");
     assert_eq!(page2.len(), 1);
     assert_eq!(page2[0].id, job.id);
 
     // The staff directory lists authority, cluster and provider accounts only, newest first.
-    store.create_admin("jobs-admin@gov.test", "hash").await.expect("admin");
+    store
+        .create_admin("jobs-admin@gov.test", "hash")
+        .await
+        .expect("admin");
     for (email, role, region) in [
         ("a@gov.test", Role::Authority, Some("320500")),
         ("p@svc.test", Role::Provider, None),
@@ -157,12 +179,21 @@ async fn story(store: &dyn Store) {
             .await
             .expect("staff");
     }
-    let (staff, total) = store.staff_users(Page::default()).await.expect("staff list");
+    let (staff, total) = store
+        .staff_users(Page::default())
+        .await
+        .expect("staff list");
     assert_eq!(total, 2);
     let emails: Vec<&str> = staff.iter().map(|u| u.email.as_str()).collect();
-    assert!(emails.contains(&"a@gov.test") && emails.contains(&"p@svc.test"), "{emails:?}");
+    assert!(
+        emails.contains(&"a@gov.test") && emails.contains(&"p@svc.test"),
+        "{emails:?}"
+    );
     assert_eq!(
-        staff.iter().find(|u| u.role == Role::Authority).and_then(|u| u.region_code.clone()),
+        staff
+            .iter()
+            .find(|u| u.role == Role::Authority)
+            .and_then(|u| u.region_code.clone()),
         Some("320500".to_owned())
     );
 }

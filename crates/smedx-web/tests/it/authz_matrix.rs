@@ -125,6 +125,15 @@ pub enum Target {
     ProviderAccount,
     /// A message in the enterprise's inbox (a reminder of its campaign).
     Message,
+    /// An import job: A = the Suzhou authority's, B = the Nanjing authority's. Jobs are followed
+    /// by the users of the same scope only (and the administrator): the province and the cluster
+    /// get 404 on both.
+    ImportJob,
+    /// `{id}` = the enterprise's complete assessment, `{aid}` = its side's product (about which
+    /// the enterprise already asked, see [`Records::lead`]).
+    AssessmentProduct,
+    /// A second product of the side's provider, for the one row that deletes a product.
+    SpareProduct,
 }
 
 /// The ids a path is filled with: `{id}`, and `{aid}` for routes with a second id.
@@ -277,8 +286,8 @@ const fn to(mut s: RouteSpec, location: &'static str) -> RouteSpec {
 
 use Access::*;
 use Target::{
-    Campaign, Complete, Draft, Enterprise as EnterpriseId, Lead, MemberAssessment, Message,
-    Product, ProviderAccount, User,
+    AssessmentProduct, Campaign, Complete, Draft, Enterprise as EnterpriseId, ImportJob, Lead,
+    MemberAssessment, Message, Product, ProviderAccount, SpareProduct, User,
 };
 
 /// Every route of the application. Keep it complete: `routes_in_the_source_are_all_in_the_table`
@@ -386,6 +395,305 @@ pub const ROUTES: &[RouteSpec] = &[
             Staff(200),
         ),
         MemberAssessment,
+    ),
+    // ----- solution providers (src/providers.rs) -----
+    spec("GET", "/providers/signup", "/providers/signup", Public(200)),
+    with(
+        spec(
+            "POST",
+            "/providers/signup",
+            "/providers/signup",
+            Public(422),
+        ),
+        Body::Form(&[
+            ("name", ""),
+            ("email", "{role}"),
+            ("password", "x"),
+            ("home_region", "320500"),
+        ]),
+    ),
+    spec("GET", "/provider", "/provider", Provider(200)),
+    with(
+        spec(
+            "POST",
+            "/provider/profile",
+            "/provider/profile",
+            Provider(422),
+        ),
+        Body::Form(&[("name", ""), ("home_region", "320506"), ("contact", "400")]),
+    ),
+    spec(
+        "GET",
+        "/provider/products/new",
+        "/provider/products/new",
+        Provider(200),
+    ),
+    with(
+        spec(
+            "POST",
+            "/provider/products",
+            "/provider/products",
+            Provider(422),
+        ),
+        Body::Form(&[("name", ""), ("scenarios", "pl.transparency")]),
+    ),
+    on(
+        spec(
+            "GET",
+            "/provider/products/{id}",
+            "/provider/products/{id}",
+            Provider(200),
+        ),
+        Product,
+    ),
+    // Another provider's product is 404 whatever the form says; the own one gets the form's error.
+    with(
+        on(
+            spec(
+                "POST",
+                "/provider/products/{id}",
+                "/provider/products/{id}",
+                Provider(422),
+            ),
+            Product,
+        ),
+        Body::Form(&[("name", ""), ("scenarios", "pl.transparency")]),
+    ),
+    to(
+        on(
+            spec(
+                "POST",
+                "/provider/products/{id}/delete",
+                "/provider/products/{id}/delete",
+                Provider(303),
+            ),
+            SpareProduct,
+        ),
+        "/provider",
+    ),
+    on(
+        spec(
+            "GET",
+            "/provider/leads/{id}",
+            "/provider/leads/{id}",
+            Provider(200),
+        ),
+        Lead,
+    ),
+    to(
+        with(
+            on(
+                spec(
+                    "POST",
+                    "/provider/leads/{id}/status",
+                    "/provider/leads/{id}/status",
+                    Provider(303),
+                ),
+                Lead,
+            ),
+            Body::Form(&[("status", "contacted")]),
+        ),
+        "/provider/leads/",
+    ),
+    spec(
+        "GET",
+        "/admin/providers",
+        "/admin/providers",
+        StaffAuthority(200),
+    ),
+    // Approving an approved provider again (an authority decides on its region's providers).
+    to(
+        with(
+            on(
+                spec(
+                    "POST",
+                    "/admin/providers/{id}/decide",
+                    "/admin/providers/{id}/decide",
+                    StaffAuthority(303),
+                ),
+                ProviderAccount,
+            ),
+            Body::Form(&[("decision", "approve")]),
+        ),
+        "/admin/providers",
+    ),
+    to(
+        with(
+            on(
+                spec(
+                    "POST",
+                    "/assessments/{id}/budget",
+                    "/assessments/{id}/budget",
+                    Enterprise(303),
+                ),
+                Complete,
+            ),
+            Body::Form(&[("budget_wan", "30")]),
+        ),
+        "/assessments/",
+    ),
+    on(
+        spec(
+            "GET",
+            "/assessments/{id}/contact/{product}",
+            "/assessments/{id}/contact/{aid}",
+            Enterprise(200),
+        ),
+        AssessmentProduct,
+    ),
+    // The enterprise already asked about this product: 422, nothing new stored.
+    with(
+        on(
+            spec(
+                "POST",
+                "/assessments/{id}/contact/{product}",
+                "/assessments/{id}/contact/{aid}",
+                Enterprise(422),
+            ),
+            AssessmentProduct,
+        ),
+        Body::Form(&[
+            ("scenario", "pl.transparency"),
+            ("contact", "王经理 138 0000 0000"),
+            ("message", "想了解报价"),
+            ("share_level", "1"),
+            ("consent", "1"),
+        ]),
+    ),
+    spec("GET", "/leads", "/leads", Enterprise(200)),
+    to(
+        with(
+            on(
+                spec(
+                    "POST",
+                    "/leads/{id}/outcome",
+                    "/leads/{id}/outcome",
+                    Enterprise(303),
+                ),
+                Lead,
+            ),
+            Body::Form(&[("went_live", "1"), ("note", "已上线")]),
+        ),
+        "/leads",
+    ),
+    spec(
+        "GET",
+        "/region/supply",
+        "/region/supply",
+        StaffAuthority(200),
+    ),
+    spec(
+        "GET",
+        "/region/supply/export/{file}",
+        "/region/supply/export/supply.csv",
+        StaffAuthority(200),
+    ),
+    // ----- campaigns, consent, inbox (src/campaigns.rs, src/consent.rs) -----
+    spec("GET", "/campaigns", "/campaigns", Staff(200)),
+    spec("GET", "/campaigns/new", "/campaigns/new", Staff(200)),
+    with(
+        spec("POST", "/campaigns/new", "/campaigns/new", Staff(422)),
+        Body::Form(&[("name", ""), ("starts_on", "x"), ("ends_on", "y")]),
+    ),
+    on(
+        spec("GET", "/campaigns/{id}", "/campaigns/{id}", Staff(200)),
+        Campaign,
+    ),
+    with(
+        on(
+            spec(
+                "POST",
+                "/campaigns/{id}/remind",
+                "/campaigns/{id}/remind",
+                Staff(422),
+            ),
+            Campaign,
+        ),
+        // An empty message: refused after the scope check, nothing sent.
+        Body::Form(&[("message", " ")]),
+    ),
+    // A real reminder (to the stuck members of the campaign).
+    to(
+        with(
+            on(
+                spec(
+                    "POST",
+                    "/campaigns/{id}/remind",
+                    "/campaigns/{id}/remind",
+                    Staff(303),
+                ),
+                Campaign,
+            ),
+            Body::Form(&[("message", "请尽快完成评估")]),
+        ),
+        "/campaigns/",
+    ),
+    spec("GET", "/join", "/join", Public(200)),
+    spec("GET", "/join/{code}", "/join/ZZZZZZZZZZZZ", Public(404)),
+    spec(
+        "POST",
+        "/join/{code}",
+        "/join/ZZZZZZZZZZZZ",
+        Enterprise(404),
+    ),
+    spec("GET", "/privacy", "/privacy", Enterprise(200)),
+    with(
+        spec("POST", "/privacy/leave", "/privacy/leave", Enterprise(404)),
+        // Not a member of campaign 0: nothing to withdraw.
+        Body::Form(&[("campaign", "0")]),
+    ),
+    spec("GET", "/inbox", "/inbox", Enterprise(200)),
+    spec(
+        "GET",
+        "/inbox/unread.json",
+        "/inbox/unread.json",
+        Public(200),
+    ),
+    to(
+        on(
+            spec(
+                "POST",
+                "/inbox/{id}/read",
+                "/inbox/{id}/read",
+                Enterprise(303),
+            ),
+            Message,
+        ),
+        "/inbox",
+    ),
+    // ----- the web import (src/imports.rs) -----
+    spec("GET", "/imports", "/imports", Staff(200)),
+    // A form without a file: refused (the upload itself is a multipart form, see imports.rs).
+    with(
+        spec("POST", "/imports", "/imports", Staff(422)),
+        Body::Form(&[]),
+    ),
+    spec(
+        "GET",
+        "/imports/template.csv",
+        "/imports/template.csv?lang=en",
+        Staff(200),
+    ),
+    spec(
+        "GET",
+        "/imports/template.xlsx",
+        "/imports/template.xlsx",
+        Staff(200),
+    ),
+    on(
+        spec("GET", "/imports/{job}", "/imports/{id}", Staff(200)),
+        ImportJob,
+    ),
+    // ----- staff administration (src/staff.rs) -----
+    spec("GET", "/admin/clusters", "/admin/clusters", Admin(200)),
+    with(
+        spec("POST", "/admin/clusters", "/admin/clusters", Admin(422)),
+        Body::Form(&[("id", ""), ("name", ""), ("region", "")]),
+    ),
+    spec("GET", "/admin/staff", "/admin/staff", Admin(200)),
+    with(
+        spec("POST", "/admin/staff", "/admin/staff", Admin(422)),
+        Body::Form(&[("email", "x"), ("password", "x"), ("role", "admin")]),
     ),
     // ----- operations (no session, no cookies) -----
     spec("GET", "/healthz", "/healthz", Public(200)),
@@ -774,9 +1082,12 @@ pub struct Records {
     /// The side's provider (its user id), its product and the enterprise's lead to it.
     pub provider: i64,
     pub product: i64,
+    pub spare_product: i64,
     pub lead: i64,
     /// A reminder in the enterprise's inbox.
     pub message: i64,
+    /// An import job of the side's city authority.
+    pub import_job: i64,
 }
 
 /// A caller: its own cookie jar, maybe a bearer token, and the CSRF token its pages carry.
@@ -892,6 +1203,12 @@ impl World {
             Lead => r.lead.into(),
             ProviderAccount => r.provider.into(),
             Message => r.message.into(),
+            ImportJob => r.import_job.into(),
+            AssessmentProduct => Ids {
+                id: r.complete,
+                aid: r.product,
+            },
+            SpareProduct => r.spare_product.into(),
         }
     }
 
@@ -978,8 +1295,10 @@ async fn enterprise(app: &App, name: &str, email: &str, colleague: &str) -> Reco
         invite: "",
         provider: MISSING_ID,
         product: MISSING_ID,
+        spare_product: MISSING_ID,
         lead: MISSING_ID,
         message: MISSING_ID,
+        import_job: MISSING_ID,
     }
 }
 
@@ -1170,9 +1489,32 @@ async fn regional(app: &App, mut a: Records, mut b: Records) -> (Records, Record
             .create_lead(r.enterprise, r.user, &lead, now, &audit())
             .await
             .expect("lead");
+        r.spare_product = store
+            .create_product(user.id, &product_spec(&format!("{name} 备用")), now)
+            .await
+            .expect("spare product")
+            .id;
         r.provider = user.id;
         r.product = product.id;
         r.lead = lead.id;
+    }
+
+    // An import job of each city authority, as the import page records it (scope key of the
+    // uploader's scope, see src/imports.rs).
+    for (r, role, key) in [
+        (&mut a, Role::AuthA, "region:3205"),
+        (&mut b, Role::AuthB, "region:3201"),
+    ] {
+        let user = store
+            .user_by_email(role.email().expect("email"))
+            .await
+            .expect("store")
+            .expect("staff user");
+        r.import_job = store
+            .create_import_job(user.id, key, "firms.xlsx", now)
+            .await
+            .expect("import job")
+            .id;
     }
     (a, b)
 }
@@ -1243,7 +1585,18 @@ fn owns(role: Role, tenant: Tenant) -> bool {
 }
 
 /// The record is in the staff caller's scope (see [`Access`]).
-fn in_scope(role: Role, tenant: Tenant) -> bool {
+fn in_scope(role: Role, target: Target, tenant: Tenant) -> bool {
+    if target == ImportJob {
+        return match tenant {
+            Tenant::NotApplicable => true,
+            Tenant::Missing => false,
+            Tenant::A => matches!(
+                role,
+                Role::Admin | Role::TokenAdmin | Role::AuthA | Role::TokenAuthA
+            ),
+            Tenant::B => matches!(role, Role::Admin | Role::TokenAdmin | Role::AuthB),
+        };
+    }
     match tenant {
         Tenant::NotApplicable => true,
         Tenant::Missing => false,
@@ -1278,10 +1631,18 @@ pub fn expected(spec: &RouteSpec, role: Role, tenant: Tenant) -> Expect {
         }
         Admin(s) if role == Role::Admin => Status(if tenant == Tenant::Missing { 404 } else { s }),
         Staff(s) if role == Role::Admin || role.is_staff() => {
-            Status(if in_scope(role, tenant) { s } else { 404 })
+            Status(if in_scope(role, spec.target, tenant) {
+                s
+            } else {
+                404
+            })
         }
         StaffAuthority(s) if role == Role::Admin || (role.is_staff() && role != Role::ClusterA) => {
-            Status(if in_scope(role, tenant) { s } else { 404 })
+            Status(if in_scope(role, spec.target, tenant) {
+                s
+            } else {
+                404
+            })
         }
         Provider(s) if role == Role::ProviderA => Status(if owns(role, tenant) { s } else { 404 }),
         Session(_) | Enterprise(_) | Admin(_) | Staff(_) | StaffAuthority(_) | Provider(_) => {
@@ -1296,7 +1657,11 @@ pub fn expected(spec: &RouteSpec, role: Role, tenant: Tenant) -> Expect {
         }
         ApiAdmin(s) if role == Role::TokenAdmin => Status(s),
         ApiStaff(s) if matches!(role, Role::TokenAdmin | Role::TokenAuthA) => {
-            Status(if in_scope(role, tenant) { s } else { 404 })
+            Status(if in_scope(role, spec.target, tenant) {
+                s
+            } else {
+                404
+            })
         }
         ApiProvider(s) if role == Role::TokenProviderA => {
             Status(if owns(role, tenant) { s } else { 404 })

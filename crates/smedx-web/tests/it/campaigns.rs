@@ -152,7 +152,9 @@ async fn an_authority_creates_a_campaign_and_every_invalid_field_is_explained() 
     // Every invalid field: 422, the message next to the field, nothing stored.
     let start = today();
     let long = "名".repeat(201);
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    // (fields changed, the field that gets the message, the message)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![("name", "  ")], "name", "请填写活动名称"),
         (vec![("name", long.as_str())], "name", "不能超过 200 个字"),
         (vec![("starts_on", "2026-02-30")], "starts_on", "有效日期"),
