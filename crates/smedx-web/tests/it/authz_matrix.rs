@@ -52,8 +52,8 @@ use crate::helpers::{self, App, Backend, Browser, PASSWORD};
 /// "In scope" (staff) means: the administrator sees every existing record; an authority the
 /// records of its region's subtree (the province sees both cities); the cluster user those of
 /// its cluster (side A). A route without an id is in everybody's scope.
-// Not every kind of access or target has a route yet: the regional and provider routes are
-// being added one by one.
+// The JSON API has no staff or provider endpoints yet; `ApiStaff` and `ApiProvider` say what
+// they must answer when they come.
 #[allow(dead_code)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -98,7 +98,6 @@ pub enum Access {
 
 /// What `{id}` (and `{aid}`) in a route's path or body stands for. Each target exists on side A
 /// and side B of the world (see the module docs); [`Tenant::Missing`] is an id that exists nowhere.
-#[allow(dead_code)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
     /// The route takes no record id.
@@ -2277,4 +2276,172 @@ async fn a_planted_session_never_gains_the_role_of_who_logs_in_with_it() {
         let own = attacker.get("/assessments").await;
         assert_eq!(own.status, StatusCode::OK);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mixed ids and withdrawn consent
+// ---------------------------------------------------------------------------------------------
+
+async fn status_of(w: &World, role: Role, path: &str) -> u16 {
+    w.callers[&role]
+        .http
+        .get(format!("{}{path}", w.app.base))
+        .send()
+        .await
+        .expect("get")
+        .status()
+        .as_u16()
+}
+
+/// A visible enterprise's id with another enterprise's assessment id is 404 for everybody, the
+/// administrator included: one record's visibility never lends itself to another's.
+#[tokio::test]
+async fn a_visible_enterprise_does_not_open_another_enterprises_assessment() {
+    let w = World::new().await;
+    let (a, b) = (w.a, w.b);
+    let mut wrong = Vec::new();
+    for role in [
+        Role::Admin,
+        Role::AuthA,
+        Role::AuthB,
+        Role::AuthProvince,
+        Role::ClusterA,
+    ] {
+        for path in [
+            format!(
+                "/region/enterprises/{}/assessments/{}",
+                a.enterprise, b.complete
+            ),
+            format!(
+                "/region/enterprises/{}/assessments/{}",
+                b.enterprise, a.complete
+            ),
+            // A draft is never shown, even of a visible member.
+            format!(
+                "/region/enterprises/{}/assessments/{}",
+                a.enterprise, a.draft
+            ),
+        ] {
+            let got = status_of(&w, role, &path).await;
+            if got != 404 {
+                wrong.push(format!("{path} as {}: {got}", role.label()));
+            }
+        }
+    }
+    // The enterprise side: its own assessment with the other side's product is fine (products
+    // are public), another enterprise's assessment with its own product is not.
+    let own = format!("/assessments/{}/contact/{}", a.complete, b.product);
+    assert_eq!(status_of(&w, Role::UserA, &own).await, 200, "{own}");
+    let other = format!("/assessments/{}/contact/{}", b.complete, a.product);
+    assert_eq!(status_of(&w, Role::UserA, &other).await, 404, "{other}");
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// When enterprise A leaves the campaigns it joined, the authorities and the cluster that saw it
+/// through them see it no more (404, as for a missing id); the administrator still does.
+#[tokio::test]
+async fn withdrawn_consent_closes_the_enterprise_to_its_region_and_cluster() {
+    let w = World::new().await;
+    let a = w.a;
+    let pages = [
+        format!("/region/enterprises/{}", a.enterprise),
+        format!(
+            "/region/enterprises/{}/assessments/{}",
+            a.enterprise, a.complete
+        ),
+    ];
+    let seers = [Role::AuthA, Role::AuthProvince, Role::ClusterA];
+    for role in seers {
+        for p in &pages {
+            assert_eq!(status_of(&w, role, p).await, 200, "{p} as {}", role.label());
+        }
+    }
+    let store = &w.app.state.store;
+    let joined: Vec<i64> = store
+        .who_can_see(a.enterprise)
+        .await
+        .expect("visibility")
+        .iter()
+        .map(|v| v.campaign.id)
+        .collect();
+    assert_eq!(joined.len(), 2, "A joined two campaigns");
+    let user = &w.callers[&Role::UserA];
+    for campaign in joined {
+        let r = user
+            .http
+            .post(format!("{}/privacy/leave", w.app.base))
+            .form(&[
+                ("csrf", user.csrf.clone()),
+                ("campaign", campaign.to_string()),
+            ])
+            .send()
+            .await
+            .expect("leave");
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "leave {campaign}");
+    }
+    for role in seers {
+        for p in &pages {
+            assert_eq!(
+                status_of(&w, role, p).await,
+                404,
+                "{p} as {} after leaving",
+                role.label()
+            );
+        }
+    }
+    for p in &pages {
+        assert_eq!(status_of(&w, Role::Admin, p).await, 200, "{p} as admin");
+    }
+    // B's consent is untouched.
+    let b = format!("/region/enterprises/{}", w.b.enterprise);
+    assert_eq!(status_of(&w, Role::AuthB, &b).await, 200);
+}
+
+/// An authority cannot create a campaign in another city (the form says why, nothing stored);
+/// the province may create one in either of its cities.
+#[tokio::test]
+async fn an_authority_creates_campaigns_only_in_its_own_region() {
+    let w = World::new().await;
+    let store = &w.app.state.store;
+    let count = || async {
+        store
+            .campaigns(&Scope::All, Page::default())
+            .await
+            .expect("campaigns")
+            .1
+    };
+    let before = count().await;
+    let post = |role: Role, region: &'static str| {
+        let caller = w.callers[&role].clone();
+        let url = format!("{}/campaigns/new", w.app.base);
+        async move {
+            let r = caller
+                .http
+                .post(url)
+                .form(&[
+                    ("csrf", caller.csrf.as_str()),
+                    ("name", "跨区试点"),
+                    ("region", region),
+                    ("starts_on", "2026-01-01"),
+                    ("ends_on", "2099-12-31"),
+                    ("level", "2"),
+                ])
+                .send()
+                .await
+                .expect("post");
+            Answer::read(r).await
+        }
+    };
+    let r = post(Role::AuthA, "320100").await;
+    assert_eq!(r.status, 422, "Suzhou creating in Nanjing: {}", r.text);
+    let r = post(Role::AuthB, "320506").await;
+    assert_eq!(
+        r.status, 422,
+        "Nanjing creating in a Suzhou district: {}",
+        r.text
+    );
+    assert_eq!(count().await, before, "nothing stored");
+    let r = post(Role::AuthProvince, "320100").await;
+    assert_eq!(r.status, 303, "the province in Nanjing: {}", r.text);
+    assert_eq!(count().await, before + 1);
 }
