@@ -129,7 +129,10 @@ pub fn sectors_label(st: &AppState, c: &Ctx, ids: &[String]) -> String {
                 .unwrap_or_else(|| id.clone())
         })
         .collect::<Vec<_>>()
-        .join("、")
+        .join(match c.lang {
+            smedx_core::Lang::Zh => "、",
+            smedx_core::Lang::En => ", ",
+        })
 }
 
 // ---- the list -------------------------------------------------------------------------------------
