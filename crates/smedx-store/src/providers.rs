@@ -1276,10 +1276,12 @@ macro_rules! impl_providers {
                     let mut tx = self.read().await?;
                     let rows = sqlx::query(
                         "SELECT sector, size, recommended FROM assessment_facts WHERE is_latest = 1 \
-                         AND region_code >= $1 AND region_code < $2 ORDER BY enterprise_id",
+                         AND ($3 = 1 OR (region_code >= $1 AND region_code < $2)) ORDER BY enterprise_id",
                     )
                     .bind(lo)
                     .bind(hi)
+                    // Everything (also enterprises without a location) for the administrator.
+                    .bind(i64::from(prefix.is_none()))
                     .fetch_all(&mut *tx)
                     .await
                     .db()?;
@@ -1329,10 +1331,11 @@ macro_rules! impl_providers {
                          COUNT(CASE WHEN o.went_live = 1 THEN 1 END) AS went_live \
                          FROM leads l JOIN enterprises e ON e.id = l.enterprise_id \
                          LEFT JOIN lead_outcomes o ON o.lead_id = l.id \
-                         WHERE e.region_code >= $1 AND e.region_code < $2 GROUP BY l.provider_id",
+                         WHERE $3 = 1 OR (e.region_code >= $1 AND e.region_code < $2) GROUP BY l.provider_id",
                     )
                     .bind(lo)
                     .bind(hi)
+                    .bind(i64::from(prefix.is_none()))
                     .fetch_all(&mut *tx)
                     .await
                     .db()?;

@@ -1052,6 +1052,8 @@ pub struct MatchesView {
     pub budget_wan: String,
     /// Whether that budget was stated here (it can be cleared) rather than in the profile.
     pub budget_stated: bool,
+    /// The recommended scenarios no product delivers yet, as one line.
+    pub unmatched: String,
 }
 
 /// The matches for a completed assessment of the signed-in enterprise. Never fails the result
@@ -1116,7 +1118,7 @@ async fn matches(st: &AppState, c: &Ctx, assessment_id: i64) -> AppResult<Matche
         })
         .collect();
     let kb = &st.engine.kb;
-    let groups = recs
+    let groups: Vec<ScenarioMatches> = recs
         .iter()
         .map(|(sid, stage)| {
             let products = rank(sid, &need, &candidates)
@@ -1153,7 +1155,14 @@ async fn matches(st: &AppState, c: &Ctx, assessment_id: i64) -> AppResult<Matche
             }
         })
         .collect();
+    let unmatched = groups
+        .iter()
+        .filter(|g: &&ScenarioMatches| g.products.is_empty())
+        .map(|g| g.name.as_str())
+        .collect::<Vec<_>>()
+        .join(c.t("prov.list_sep"));
     Ok(MatchesView {
+        unmatched,
         shown: true,
         assessment_id,
         groups,

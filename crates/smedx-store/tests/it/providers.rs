@@ -568,6 +568,37 @@ async fn story(store: &dyn Store) {
             .0
             .is_empty()
     );
+    // The administrator also counts enterprises without a location.
+    let (_, nowhere_user) = store
+        .create_enterprise_user("无地址", "nowhere@firm.test", "hash", None)
+        .await
+        .expect("sign up");
+    let nowhere = store
+        .user(nowhere_user.id)
+        .await
+        .expect("read")
+        .and_then(|u| u.enterprise_id)
+        .expect("enterprise");
+    let a3 = store
+        .create_assessment(nowhere, None, 62)
+        .await
+        .expect("assessment");
+    store
+        .complete_assessment(
+            nowhere,
+            a3.id,
+            &report("metal", "small", &["ops.erp"]),
+            Some(30.0),
+            Some(1),
+            63,
+        )
+        .await
+        .expect("complete");
+    assert_eq!(
+        store.supply_demand(&Scope::All).await.expect("all").0.len(),
+        3
+    );
+    assert_eq!(store.supply_demand(&sz_scope).await.expect("sz").0.len(), 2);
     let stats = store.provider_stats(&sz_scope).await.expect("stats");
     assert_eq!(stats.len(), 1);
     assert_eq!(
