@@ -172,6 +172,7 @@ pub async fn middleware(State(st): State<AppState>, req: Request, next: Next) ->
     let mut user = None;
     let mut session_hash = None;
     let mut csrf = None;
+    let mut store_down = false;
     if let Some(c) = jar.get(SESSION_COOKIE)
         && is_token(c.value())
     {
@@ -184,10 +185,16 @@ pub async fn middleware(State(st): State<AppState>, req: Request, next: Next) ->
                     session_hash = Some(h);
                 }
                 Ok(None) => {}
-                Err(e) => tracing::error!("loading the session user: {e}"),
+                Err(e) => {
+                    store_down = matches!(e, smedx_store::StoreError::Unavailable(_));
+                    tracing::error!("loading the session user: {e}");
+                }
             },
             Ok(None) => {}
-            Err(e) => tracing::error!("loading the session: {e}"),
+            Err(e) => {
+                store_down = matches!(e, smedx_store::StoreError::Unavailable(_));
+                tracing::error!("loading the session: {e}");
+            }
         }
     }
 
@@ -237,6 +244,11 @@ pub async fn middleware(State(st): State<AppState>, req: Request, next: Next) ->
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     };
+    // A session that cannot be checked while the database is down is not a logged-out one: say
+    // that the database is unavailable instead of sending the user to the log-in page.
+    if store_down {
+        return error_page(&ctx, StatusCode::SERVICE_UNAVAILABLE, "errors.unavailable");
+    }
 
     let body = if parts.method == Method::POST {
         let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {

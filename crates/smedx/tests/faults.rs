@@ -1444,6 +1444,19 @@ fn postgresql_restarted_under_load_fails_cleanly_and_recovers_without_restarting
         "/healthz during the outage: {}",
         health.text()
     );
+    // A logged-in user is told that the database is unavailable, not sent to the log-in page.
+    let page = request(&addr, "GET", "/assess", &[("Cookie", &acc.cookies)], b"").expect("/assess");
+    assert_eq!(
+        page.status,
+        503,
+        "a page during the outage: {}",
+        page.text()
+    );
+    assert!(
+        page.text().contains("数据库暂时无法使用"),
+        "{}",
+        page.text()
+    );
     cluster.pg_ctl("start");
     let up_at = Instant::now();
     // Give the clients time to get going again, then stop them.
