@@ -2445,3 +2445,62 @@ async fn an_authority_creates_campaigns_only_in_its_own_region() {
     assert_eq!(r.status, 303, "the province in Nanjing: {}", r.text);
     assert_eq!(count().await, before + 1);
 }
+
+/// The lists and the enterprise export show each staff caller exactly the records of its scope:
+/// the enterprises it may see individually and the campaigns of its region or cluster.
+#[tokio::test]
+async fn lists_and_exports_hold_only_what_the_caller_may_see() {
+    let w = World::new().await;
+    let text = |role: Role, path: &'static str| {
+        let http = w.callers[&role].http.clone();
+        let url = format!("{}{path}", w.app.base);
+        async move {
+            let r = http.get(url).send().await.expect("get");
+            assert_eq!(r.status(), StatusCode::OK, "{path} as {}", role.label());
+            r.text().await.expect("text")
+        }
+    };
+    let mut wrong = Vec::new();
+    for role in [
+        Role::Admin,
+        Role::AuthA,
+        Role::AuthB,
+        Role::AuthProvince,
+        Role::ClusterA,
+    ] {
+        for path in ["/region/enterprises", "/region/export/enterprises.csv"] {
+            let t = text(role, path).await;
+            for (name, tenant) in [("Tenant A", Tenant::A), ("Tenant B", Tenant::B)] {
+                let want = in_scope(role, Target::Enterprise, tenant);
+                if t.contains(name) != want {
+                    wrong.push(format!(
+                        "{path} as {}: {name} {}",
+                        role.label(),
+                        if want { "missing" } else { "shown" }
+                    ));
+                }
+            }
+        }
+        // The Suzhou authority's own campaign is not the cluster's: only the region sees it.
+        let t = text(role, "/campaigns").await;
+        for (name, seen_by) in [
+            (
+                "苏州试点",
+                &[Role::Admin, Role::AuthA, Role::AuthProvince][..],
+            ),
+            (
+                "园区试点",
+                &[Role::Admin, Role::AuthA, Role::AuthProvince, Role::ClusterA][..],
+            ),
+            (
+                "南京试点",
+                &[Role::Admin, Role::AuthB, Role::AuthProvince][..],
+            ),
+        ] {
+            if t.contains(name) != seen_by.contains(&role) {
+                wrong.push(format!("/campaigns as {}: {name}", role.label()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
