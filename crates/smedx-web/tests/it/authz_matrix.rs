@@ -2504,3 +2504,59 @@ async fn lists_and_exports_hold_only_what_the_caller_may_see() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// A provider that is not approved (pending, or rejected) gets 403 on every provider route; its
+/// workspace page (403 too) only tells it where its application stands.
+#[tokio::test]
+async fn providers_not_approved_get_403_on_every_provider_route() {
+    let w = World::new().await;
+    let store = &w.app.state.store;
+    let mut wrong = Vec::new();
+    for (email, decision) in [
+        ("pending@example.cn", None),
+        ("rejected@example.cn", Some(false)),
+    ] {
+        let input = ProviderInput {
+            name: "待审服务商".into(),
+            home_region: "320506".into(),
+            regions: Vec::new(),
+            contact: "400-000-0000".into(),
+            certifications: String::new(),
+        };
+        let user = store
+            .create_provider_account(
+                email,
+                &helpers::password_hash(),
+                None,
+                &input,
+                now(),
+                &audit(),
+            )
+            .await
+            .expect("provider");
+        if let Some(approve) = decision {
+            store
+                .decide_provider(&Scope::All, user.id, approve, now(), &audit())
+                .await
+                .expect("decide");
+        }
+        let http = logged_in(&w.app, email).await;
+        let caller = Caller {
+            csrf: csrf_of(&w.app, &http).await,
+            http,
+        };
+        for spec in ROUTES.iter().filter(|s| matches!(s.access, Provider(_))) {
+            let id = w.target_id(spec.target, Tenant::A);
+            let got = w.send(spec, Role::ProviderA, &caller, id, None).await;
+            if got.status != 403 {
+                wrong.push(format!(
+                    "{} {} as {email}: {} (want 403)",
+                    spec.method,
+                    fill(spec.path, id, Role::ProviderA),
+                    got.status
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
