@@ -38,6 +38,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod assess_cmds;
 mod commands;
 mod ops_cmds;
+mod provider_demo;
 mod regional_cmds;
 mod render;
 
@@ -312,6 +313,10 @@ enum DemoCmd {
         /// instead of storing them, e.g. to try `smedx import` or a spreadsheet program.
         #[arg(long, value_name = "FILE.csv", conflicts_with = "database")]
         out: Option<PathBuf>,
+        /// Also create this many approved solution providers with products (accounts that
+        /// cannot log in), so the supply–demand view has supply to compare.
+        #[arg(long, default_value_t = 0, conflicts_with = "out")]
+        providers: u64,
     },
 }
 
@@ -472,13 +477,18 @@ fn main() -> ExitCode {
                 data_dir,
                 database,
                 out: None,
+                providers,
             } => regional_cmds::demo_generate(
                 &ctx,
                 enterprises,
                 seed,
                 &data_dir,
                 database.as_deref(),
-            ),
+            )
+            .and_then(|()| match providers {
+                0 => Ok(()),
+                n => provider_demo::run(&ctx, n, seed, &data_dir, database.as_deref()),
+            }),
         },
         Cmd::Import {
             file,
