@@ -457,6 +457,8 @@ async fn login(State(st): State<AppState>, c: Ctx, Form(pairs): Form<Pairs>) -> 
         Ok(user) => {
             let dest = if user.role == smedx_store::Role::Admin && next == "/assess" {
                 "/admin/users".to_string()
+            } else if user.role == smedx_store::Role::Provider && next == "/assess" {
+                "/provider".to_string()
             } else {
                 next
             };

@@ -74,6 +74,7 @@ async fn provider(app: &App, email: &str, name: &str, home: &str, regions: &str)
     assert!(r.text.contains("id=\"signup-done\""));
     let r = b.login(email, PASSWORD).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/provider", "providers land on their workspace");
     let id = app
         .state
         .store
