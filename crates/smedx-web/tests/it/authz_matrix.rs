@@ -2560,3 +2560,58 @@ async fn providers_not_approved_get_403_on_every_provider_route() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// A campaign named in the dashboards' filter is the caller's to name: another region's or
+/// cluster's campaign (or a missing one) is 404 on the aggregate views and their exports, as its
+/// id in a path would be. The enterprise list (which takes no campaign filter) never shows more
+/// than the caller's own scope whatever the query says.
+#[tokio::test]
+async fn a_campaign_filter_outside_the_scope_is_404() {
+    let w = World::new().await;
+    let mut wrong = Vec::new();
+    let views = [
+        "/region",
+        "/region/progress",
+        "/region/export/levels.csv",
+        "/region/export/participation.csv",
+    ];
+    for role in [
+        Role::Admin,
+        Role::AuthA,
+        Role::AuthB,
+        Role::AuthProvince,
+        Role::ClusterA,
+    ] {
+        for tenant in [Tenant::A, Tenant::B, Tenant::Missing] {
+            let id = w.target_id(Target::Campaign, tenant).id;
+            let want = if in_scope(role, Target::Campaign, tenant) {
+                200
+            } else {
+                404
+            };
+            for view in views {
+                let path = format!("{view}?campaign={id}");
+                let got = status_of(&w, role, &path).await;
+                if got != want {
+                    wrong.push(format!("{path} as {}: {got} (want {want})", role.label()));
+                }
+            }
+            for view in ["/region/enterprises", "/region/export/enterprises.csv"] {
+                let path = format!("{view}?campaign={id}");
+                let r = w.callers[&role]
+                    .http
+                    .get(format!("{}{path}", w.app.base))
+                    .send()
+                    .await
+                    .expect("get");
+                let text = r.text().await.expect("text");
+                for (name, t) in [("Tenant A", Tenant::A), ("Tenant B", Tenant::B)] {
+                    if text.contains(name) && !in_scope(role, Target::Enterprise, t) {
+                        wrong.push(format!("{path} as {} shows {name}", role.label()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
