@@ -2615,3 +2615,79 @@ async fn a_campaign_filter_outside_the_scope_is_404() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// Upload file names are data, never paths or markup: names with `../`, back-slashes, markup,
+/// control characters or a header break get a clean answer (never 5xx), the job page shows the
+/// name escaped, and no header of any answer carries what the name smuggled in.
+#[tokio::test]
+async fn hostile_upload_file_names_are_only_names() {
+    let w = World::new().await;
+    let caller = &w.callers[&Role::AuthA];
+    let header_line = smedx_io::template_csv(&w.app.state.engine.kb, smedx_core::Lang::Zh);
+    let mut wrong = Vec::new();
+    for name in [
+        "../../../../etc/passwd.csv",
+        "..\\\\..\\\\windows\\\\win.ini.csv",
+        "<script>alert(1)</script>.csv",
+        "a\u{0}b\u{7}c.csv",
+        "x.csv\r\nSet-Cookie: planted=1",
+    ] {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", caller.csrf.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(header_line.clone().into_bytes())
+                    .file_name(name.to_owned()),
+            );
+        let r = caller
+            .http
+            .post(format!("{}/imports", w.app.base))
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        let got = Answer::read(r).await;
+        if got.status >= 500 {
+            wrong.push(format!("{name:?}: {}", got.status));
+            continue;
+        }
+        let mut pages = vec![got];
+        if pages[0].status == 303 {
+            let r = caller
+                .http
+                .get(format!("{}{}", w.app.base, pages[0].location))
+                .send()
+                .await
+                .expect("job page");
+            let page = Answer::read(r).await;
+            if page.status != 200 {
+                wrong.push(format!("{name:?}: job page {}", page.status));
+            }
+            pages.push(page);
+        }
+        for p in &pages {
+            if p.status >= 500
+                || p.text.contains("<script>alert(1)</script>")
+                || p.text.contains('\u{0}')
+                || p.location.contains("planted")
+            {
+                wrong.push(format!("{name:?}: {} {}", p.status, p.location));
+            }
+        }
+    }
+    // Nothing the names carried reached a cookie.
+    let r = caller
+        .http
+        .get(format!("{}/imports", w.app.base))
+        .send()
+        .await
+        .expect("imports");
+    assert!(
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .all(|v| !v.to_str().unwrap_or("").contains("planted")),
+        "a cookie from a file name"
+    );
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
