@@ -25,8 +25,9 @@
 //! (located in 320506, in the cluster `matrix-park`) joined a campaign of the Suzhou authority and
 //! one of the cluster; enterprise B (320102) joined a campaign of the Nanjing authority. So the
 //! Suzhou authority, the cluster and the Jiangsu (province) authority may see A individually, the
-//! Nanjing authority and the province B. Provider A (approved, home region Suzhou) got a contact
-//! request from enterprise A about its product; provider B (not a caller) one from enterprise B.
+//! Nanjing authority and the province B; the authority of Zhejiang (330000) neither. Provider A
+//! (approved, home region Suzhou) got a contact request from enterprise A about its product;
+//! provider B (not a caller) one from enterprise B.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -941,6 +942,8 @@ pub enum Role {
     AuthB,
     /// The authority of the province containing both (Jiangsu, 320000).
     AuthProvince,
+    /// The authority of another province (Zhejiang, 330000): no record of the world is its.
+    AuthOtherProvince,
     /// The manager of the cluster `matrix-park` in city A.
     ClusterA,
     /// An approved solution provider (home region Suzhou).
@@ -955,7 +958,7 @@ pub enum Role {
     BadToken,
 }
 
-pub const ROLES: [Role; 15] = [
+pub const ROLES: [Role; 16] = [
     Role::Anonymous,
     Role::UserA,
     Role::UserB,
@@ -963,6 +966,7 @@ pub const ROLES: [Role; 15] = [
     Role::AuthA,
     Role::AuthB,
     Role::AuthProvince,
+    Role::AuthOtherProvince,
     Role::ClusterA,
     Role::ProviderA,
     Role::TokenA,
@@ -983,6 +987,7 @@ impl Role {
             Role::AuthA => "authA",
             Role::AuthB => "authB",
             Role::AuthProvince => "authPrv",
+            Role::AuthOtherProvince => "authZJ",
             Role::ClusterA => "clustA",
             Role::ProviderA => "provA",
             Role::TokenA => "tokA",
@@ -1001,6 +1006,7 @@ impl Role {
             Role::AuthA | Role::TokenAuthA => Some("suzhou@gov.example.cn"),
             Role::AuthB => Some("nanjing@gov.example.cn"),
             Role::AuthProvince => Some("jiangsu@gov.example.cn"),
+            Role::AuthOtherProvince => Some("zhejiang@gov.example.cn"),
             Role::ClusterA => Some("park@gov.example.cn"),
             Role::ProviderA | Role::TokenProviderA => Some("vendor-a@example.cn"),
             Role::Anonymous | Role::BadToken => None,
@@ -1015,6 +1021,7 @@ impl Role {
                 | Role::AuthA
                 | Role::AuthB
                 | Role::AuthProvince
+                | Role::AuthOtherProvince
                 | Role::ClusterA
                 | Role::ProviderA
         )
@@ -1030,7 +1037,11 @@ impl Role {
     fn is_staff(self) -> bool {
         matches!(
             self,
-            Role::AuthA | Role::AuthB | Role::AuthProvince | Role::ClusterA
+            Role::AuthA
+                | Role::AuthB
+                | Role::AuthProvince
+                | Role::AuthOtherProvince
+                | Role::ClusterA
         )
     }
 }
@@ -1346,6 +1357,12 @@ async fn regional(app: &App, mut a: Records, mut b: Records) -> (Records, Record
             Role::AuthProvince,
             StoreRole::Authority,
             Some("320000"),
+            None,
+        ),
+        (
+            Role::AuthOtherProvince,
+            StoreRole::Authority,
+            Some("330000"),
             None,
         ),
         (Role::ClusterA, StoreRole::Cluster, None, Some(CLUSTER)),
@@ -2305,6 +2322,7 @@ async fn a_visible_enterprise_does_not_open_another_enterprises_assessment() {
         Role::AuthA,
         Role::AuthB,
         Role::AuthProvince,
+        Role::AuthOtherProvince,
         Role::ClusterA,
     ] {
         for path in [
@@ -2466,6 +2484,7 @@ async fn lists_and_exports_hold_only_what_the_caller_may_see() {
         Role::AuthA,
         Role::AuthB,
         Role::AuthProvince,
+        Role::AuthOtherProvince,
         Role::ClusterA,
     ] {
         for path in ["/region/enterprises", "/region/export/enterprises.csv"] {
@@ -2580,6 +2599,7 @@ async fn a_campaign_filter_outside_the_scope_is_404() {
         Role::AuthA,
         Role::AuthB,
         Role::AuthProvince,
+        Role::AuthOtherProvince,
         Role::ClusterA,
     ] {
         for tenant in [Tenant::A, Tenant::B, Tenant::Missing] {
