@@ -782,6 +782,32 @@ fn fits(spec: &ProductSpec, d: &Demand) -> bool {
     sector_ok && size_ok
 }
 
+/// One segment of a region: the enterprises of a sub-sector and/or size class, and the products
+/// that fit them (a product for every sub-sector or size fits any).
+pub fn segment(
+    demand: &[Demand],
+    supply: &[Supply],
+    sector: Option<&str>,
+    size: Option<SizeClass>,
+) -> (Vec<Demand>, Vec<Supply>) {
+    let d = demand
+        .iter()
+        .filter(|d| sector.is_none_or(|s| d.sector.as_deref() == Some(s)))
+        .filter(|d| size.is_none_or(|s| d.size == Some(s)))
+        .cloned()
+        .collect();
+    let s = supply
+        .iter()
+        .filter(|x| {
+            sector
+                .is_none_or(|s| x.spec.sectors.is_empty() || x.spec.sectors.iter().any(|y| y == s))
+        })
+        .filter(|x| size.is_none_or(|s| x.spec.sizes.is_empty() || x.spec.sizes.contains(&s)))
+        .cloned()
+        .collect();
+    (d, s)
+}
+
 /// Per scenario (every scenario with demand or supply), demand against supply, largest gap first
 /// (then most demand, then scenario id).
 pub fn gaps(demand: &[Demand], supply: &[Supply]) -> Vec<GapRow> {
@@ -1098,5 +1124,18 @@ mod tests {
         assert_eq!((rows[1].covered, rows[1].uncovered), (1, 1));
         assert_eq!((rows[2].demand, rows[2].products), (0, 1));
         assert!(gaps(&[], &[]).is_empty());
+
+        // The textile segment: one firm, the textile products and the one for every sector.
+        let (d, s) = segment(&demand, &supply, Some("textile"), None);
+        assert_eq!(d.len(), 1);
+        assert_eq!(s.len(), 3);
+        let (d, s) = segment(&demand, &supply, Some("metal"), Some(SizeClass::Small));
+        assert_eq!(d.len(), 1);
+        assert_eq!(s.len(), 1, "only the product for every sector");
+        let rows = gaps(&d, &s);
+        assert_eq!(rows[0].scenario, "ops.erp");
+        assert_eq!((rows[0].demand, rows[0].uncovered), (1, 1));
+        let (d, s) = segment(&demand, &supply, None, None);
+        assert_eq!((d.len(), s.len()), (demand.len(), supply.len()));
     }
 }

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use smedx_core::kb::{KnowledgeBase, SizeClass};
 use smedx_core::providers::{
-    Candidate, Deployment, Need, PriceModel, ProductInput, ProductSpec, gaps, rank,
+    Candidate, Deployment, Need, PriceModel, ProductInput, ProductSpec, gaps, rank, segment,
     validate_product,
 };
 use smedx_core::recommend::Report;
@@ -1744,6 +1744,41 @@ struct SupplyTpl<'a> {
     enterprises: usize,
     gaps: Vec<GapView>,
     stats: Vec<StatView>,
+    sectors: Vec<Choice>,
+    sizes: Vec<Choice>,
+    /// The segment's query string for the export links ("" or "?sector=…&size=…").
+    query: String,
+}
+
+/// A segment of the supply–demand view: a sub-sector and/or a size class.
+#[derive(Deserialize, Default)]
+struct SegmentQuery {
+    #[serde(default)]
+    sector: String,
+    #[serde(default)]
+    size: String,
+}
+
+/// The segment asked for; Err for an unknown sub-sector or size class.
+fn segment_of(
+    kb: &KnowledgeBase,
+    q: &SegmentQuery,
+) -> Result<(Option<String>, Option<SizeClass>), AppError> {
+    let sector = match q.sector.trim() {
+        "" => None,
+        s if kb.sector(s).is_some() => Some(s.to_owned()),
+        _ => return Err(AppError::NotFound),
+    };
+    let size = match q.size.trim() {
+        "" => None,
+        s => Some(
+            SizeClass::ALL
+                .into_iter()
+                .find(|c| c.id() == s)
+                .ok_or(AppError::NotFound)?,
+        ),
+    };
+    Ok((sector, size))
 }
 
 struct SupplyData {
@@ -1753,10 +1788,12 @@ struct SupplyData {
     stats: Vec<StatView>,
 }
 
-async fn supply_data(st: &AppState, c: &Ctx) -> AppResult<SupplyData> {
+async fn supply_data(st: &AppState, c: &Ctx, q: &SegmentQuery) -> AppResult<SupplyData> {
     let (u, scope) = overseer(c)?;
-    let (demand, supply) = st.store.supply_demand(&scope).await?;
     let kb = &st.engine.kb;
+    let (sector, size) = segment_of(kb, q)?;
+    let (demand, supply) = st.store.supply_demand(&scope).await?;
+    let (demand, supply) = segment(&demand, &supply, sector.as_deref(), size);
     let gaps = gaps(&demand, &supply)
         .into_iter()
         .map(|g| GapView {
@@ -1803,14 +1840,46 @@ async fn supply_data(st: &AppState, c: &Ctx) -> AppResult<SupplyData> {
     })
 }
 
-async fn supply(State(st): State<AppState>, c: Ctx) -> AppResult {
-    let d = supply_data(&st, &c).await?;
+async fn supply(State(st): State<AppState>, c: Ctx, Query(q): Query<SegmentQuery>) -> AppResult {
+    let d = supply_data(&st, &c, &q).await?;
+    let kb = &st.engine.kb;
+    let sectors = kb
+        .sectors
+        .iter()
+        .map(|s| Choice {
+            id: s.id.clone(),
+            label: s.name.get(c.lang).to_owned(),
+            on: q.sector == s.id,
+        })
+        .collect();
+    let sizes = SizeClass::ALL
+        .iter()
+        .map(|s| Choice {
+            id: s.id().into(),
+            label: s.name().get(c.lang).to_owned(),
+            on: q.size == s.id(),
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = [("sector", q.sector.as_str()), ("size", q.size.as_str())]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let query = if pairs.is_empty() {
+        String::new()
+    } else {
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        ser.extend_pairs(pairs);
+        format!("?{}", ser.finish())
+    };
     ok(&SupplyTpl {
         c: &c,
         region: d.region,
         enterprises: d.enterprises,
         gaps: d.gaps,
         stats: d.stats,
+        sectors,
+        sizes,
+        query,
     })
 }
 
@@ -1873,8 +1942,13 @@ fn tables(c: &Ctx, d: &SupplyData) -> [Table; 2] {
     [gaps, stats]
 }
 
-async fn supply_export(State(st): State<AppState>, c: Ctx, Path(file): Path<String>) -> AppResult {
-    let d = supply_data(&st, &c).await?;
+async fn supply_export(
+    State(st): State<AppState>,
+    c: Ctx,
+    Path(file): Path<String>,
+    Query(q): Query<SegmentQuery>,
+) -> AppResult {
+    let d = supply_data(&st, &c, &q).await?;
     let [gap_table, stat_table] = tables(&c, &d);
     let (body, mime, name) = match file.as_str() {
         "supply.csv" => {

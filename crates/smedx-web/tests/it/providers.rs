@@ -74,7 +74,11 @@ async fn provider(app: &App, email: &str, name: &str, home: &str, regions: &str)
     assert!(r.text.contains("id=\"signup-done\""));
     let r = b.login(email, PASSWORD).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(r.location(), "/provider", "providers land on their workspace");
+    assert_eq!(
+        r.location(),
+        "/provider",
+        "providers land on their workspace"
+    );
     let id = app
         .state
         .store
@@ -630,6 +634,34 @@ async fn register_approve_list_match_contact_and_report_outcomes() {
         .collect();
     assert_eq!(cells, ["1", "3", "2"], "demand, products, providers");
     assert!(r.text.contains("苏州智造服务"));
+    // One segment: the firm's sub-sector and size — its demand, the products fitting it.
+    let seg = suzhou
+        .get(&format!("/region/supply?sector={sector}&size={size}"))
+        .await;
+    let row = seg
+        .text
+        .split(&format!("data-scenario=\"{s0}\""))
+        .nth(1)
+        .expect("the scenario's row in the segment");
+    let cells: Vec<&str> = row
+        .split("<td>")
+        .skip(1)
+        .take(3)
+        .map(|c| c.split('<').next().unwrap_or(""))
+        .collect();
+    assert_eq!(cells, ["1", "2", "2"], "the cement product does not fit");
+    let other = suzhou.get("/region/supply?sector=cement").await;
+    assert!(other.text.contains("0 家企业有评估结果"));
+    assert_eq!(
+        suzhou.get("/region/supply?size=huge").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let seg_csv = suzhou
+        .get(&format!(
+            "/region/supply/export/supply.csv?sector={sector}&size={size}"
+        ))
+        .await;
+    assert_eq!(seg_csv.status, StatusCode::OK);
     let csv = suzhou.get("/region/supply/export/supply.csv").await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(
