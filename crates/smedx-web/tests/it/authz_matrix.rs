@@ -2711,3 +2711,55 @@ async fn hostile_upload_file_names_are_only_names() {
     );
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// The supply–demand view counts only the enterprises located in the authority's region: the
+/// contact requests per provider and the demand per scenario (CSV exports, read by their headers).
+#[tokio::test]
+async fn supply_and_demand_count_only_the_authoritys_region() {
+    let w = World::new().await;
+    // (caller, requests to provider A's and B's products, enterprises wanting pl.transparency)
+    for (role, leads_a, leads_b, demand) in [
+        (Role::Admin, "1", "1", "2"),
+        (Role::AuthA, "1", "0", "1"),
+        (Role::AuthB, "0", "1", "1"),
+        (Role::AuthProvince, "1", "1", "2"),
+        (Role::AuthOtherProvince, "0", "0", "0"),
+    ] {
+        let csv = |path: &'static str| {
+            let http = w.callers[&role].http.clone();
+            let url = format!("{}{path}", w.app.base);
+            async move {
+                let r = http.get(url).send().await.expect("export");
+                assert_eq!(r.status(), StatusCode::OK, "{path} as {}", role.label());
+                let text = r.text().await.expect("text");
+                text.trim_start_matches('\u{feff}')
+                    .lines()
+                    .map(|l| l.split(',').map(str::to_owned).collect::<Vec<_>>())
+                    .collect::<Vec<_>>()
+            }
+        };
+        let cell = |rows: &[Vec<String>], key: &str, column: &str| -> String {
+            let col = rows[0]
+                .iter()
+                .position(|h| h == column)
+                .unwrap_or_else(|| panic!("no column {column} in {:?}", rows[0]));
+            rows.iter()
+                .find(|r| r.iter().any(|c| c == key))
+                .map_or_else(|| "0".to_owned(), |r| r[col].clone())
+        };
+        let providers = csv("/region/supply/export/providers.csv").await;
+        let supply = csv("/region/supply/export/supply.csv").await;
+        let who = role.label();
+        assert_eq!(
+            cell(&providers, "苏州智造服务", "对接需求"),
+            leads_a,
+            "{who}"
+        );
+        assert_eq!(cell(&providers, "南京数科", "对接需求"), leads_b, "{who}");
+        assert_eq!(
+            cell(&supply, "pl.transparency", "需求企业数"),
+            demand,
+            "{who}"
+        );
+    }
+}
