@@ -304,6 +304,32 @@ async fn register_approve_list_match_contact_and_report_outcomes() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.text.contains("id=\"no-leads\"") && r.text.contains("id=\"no-products\""));
 
+    // The profile: a bad region code is refused on its field; a good edit is saved.
+    let mut profile = vec![
+        ("name", "苏州智造服务"),
+        ("home_region", "32050X"),
+        ("regions", "320000"),
+        ("contact", "400-800-0000"),
+        ("certifications", ""),
+    ];
+    let r = pa.post("/provider", "/provider/profile", &profile).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("data-field=\"home_region\""));
+    profile[1] = ("home_region", "320500");
+    profile[4] = ("certifications", "ISO 9001, ISO 27001");
+    let r = pa.post("/provider", "/provider/profile", &profile).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(pa.get("/provider?saved=1").await.text.contains("ISO 27001"));
+    // A decision other than approve or reject is refused.
+    let r = admin
+        .post(
+            "/admin/providers",
+            &format!("/admin/providers/{a_id}/decide"),
+            &[("decision", "maybe")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
     // The enterprise and what it was recommended.
     let Firm {
         b: ent,
