@@ -4,8 +4,9 @@
 //!   through the wizard's last step): after a restart the database opens cleanly
 //!   (`PRAGMA integrity_check` on SQLite, `/healthz` 200) and every write the server acknowledged
 //!   (a 2xx or the wizard's 303 received by the client) is there;
-//! * `kill -9` of `smedx import` in the middle of a large CSV: the import is one transaction, so
-//!   the database has none of its rows, and importing the file again succeeds;
+//! * `kill -9` of `smedx import` in the middle of a large CSV, and of `smedx serve` in the middle of
+//!   a web import (`POST /imports`, a background job): the import is one transaction, so the
+//!   database has none of its rows, and importing the file again succeeds;
 //! * a full disk (SQLite on a small tmpfs, filled up) and a read-only database (PostgreSQL with
 //!   `default_transaction_read_only` switched on under the running server): writes get a 503 with a
 //!   translated message (an error page, or the API's JSON error `unavailable`), reads keep working,
@@ -17,8 +18,8 @@
 //!
 //! The kill -9 of submits runs on SQLite and on PostgreSQL (127.0.0.1:5432, database `test`, one
 //! fresh schema per test; `SMEDX_TEST_POSTGRES_URL` overrides the server, `SMEDX_SKIP_POSTGRES=1`
-//! skips it); the import kill runs on SQLite with 5,000 rows, and with `SMEDX_FAULTS_LONG=1` on
-//! 20,000 rows and on PostgreSQL too. The full disk needs root to mount a tmpfs (skipped
+//! skips it); the import kills run on SQLite with 2,000 rows, and with `SMEDX_FAULTS_LONG=1` on
+//! 20,000 rows and (`smedx import`) on PostgreSQL too. The full disk needs root to mount a tmpfs (skipped
 //! otherwise, with a note); the read-only database is PostgreSQL's.
 //! HTTP goes through a minimal blocking client on std's TcpStream (one connection per request)
 //! so that a killed server shows as a connection error and nothing is retried behind our back.
@@ -39,6 +40,7 @@ const PROFILE: &str = include_str!("../../../bench/data/profile.json");
 const ANSWERS: &str = include_str!("../../../bench/data/answers.json");
 const STEP6_FORM: &str = include_str!("../../../bench/data/step6.form");
 const PASSWORD: &str = "faults-password-123";
+const ADMIN_EMAIL: &str = "admin@example.com";
 
 /// Longest a single request may take before the test calls it a hang (the PostgreSQL pool's
 /// acquire timeout is 5 s; the margin absorbs a busy CI machine).
@@ -303,6 +305,16 @@ impl Server {
         database: Option<&str>,
         log: Option<PathBuf>,
     ) -> Result<Server, String> {
+        Server::try_start_as(data, database, log, false)
+    }
+
+    /// With `admin`, the server creates the administrator [`ADMIN_EMAIL`] at start-up.
+    fn try_start_as(
+        data: &Path,
+        database: Option<&str>,
+        log: Option<PathBuf>,
+        admin: bool,
+    ) -> Result<Server, String> {
         static N: AtomicUsize = AtomicUsize::new(0);
         let log = log.unwrap_or_else(|| {
             std::env::temp_dir().join(format!(
@@ -316,6 +328,9 @@ impl Server {
         let mut cmd = smedx_cmd();
         // Plain log lines (no colours) for the failure output.
         cmd.env("NO_COLOR", "1");
+        if admin {
+            cmd.env("SMEDX_ADMIN_PASSWORD", PASSWORD);
+        }
         cmd.args([
             "--lang",
             "en",
@@ -327,6 +342,9 @@ impl Server {
         .arg(data);
         if let Some(url) = database {
             cmd.args(["--database", url]);
+        }
+        if admin {
+            cmd.args(["--admin-email", ADMIN_EMAIL]);
         }
         let mut child = cmd
             .stdout(out)
@@ -870,12 +888,12 @@ fn long_variants() -> bool {
     std::env::var("SMEDX_FAULTS_LONG").as_deref() == Ok("1")
 }
 
-/// Rows in the generated import file: enough that the import is still running when the first
-/// progress line appears (it prints one per chunk of 1,000 rows, inside the transaction, from
-/// 5,000 rows on). Re-importing the file is most of the test's time (≈ 25 s for 5,000 rows in a
-/// debug build), hence the small default.
+/// Rows in the generated import files. Re-importing a file is most of a test's time (≈ 25 s for
+/// 5,000 rows in a debug build), hence the small default. On SQLite the tests watch the write
+/// lock; on PostgreSQL (long variant only) the progress lines `smedx import` prints from 5,000
+/// rows on, one per 1,000 rows stored inside the transaction.
 fn import_rows() -> &'static str {
-    if long_variants() { "20000" } else { "5000" }
+    if long_variants() { "20000" } else { "2000" }
 }
 
 fn kill_during_import(db: &Db, csv: &Path) {
@@ -902,27 +920,50 @@ fn kill_during_import(db: &Db, csv: &Path) {
         .spawn()
         .expect("smedx import starts");
     let stderr = child.stderr.take().expect("stderr");
-    let mut seen = String::new();
-    let mut killed_at = None;
-    for line in BufReader::new(stderr).lines() {
-        let Ok(line) = line else { break };
-        seen += &line;
-        seen.push('\n');
-        // "importing 5000/20000 (1 s)": rows stored so far, inside the still open transaction.
-        if let Some(rest) = line.strip_prefix("importing ")
-            && let Some((done, all)) = rest.split_once('/')
-            && let (Ok(done), Some(all)) = (done.parse::<u64>(), all.split(' ').next())
-            && all.parse::<u64>().is_ok_and(|all| done > 0 && done < all)
-        {
-            child.kill().expect("SIGKILL");
-            killed_at = Some(line.clone());
-            break;
+    let killed_at = if let Db::Sqlite = db {
+        // While the rows are being stored the import's transaction holds the write lock (the
+        // migrations and cluster creation before it hold it only for moments).
+        let drain =
+            thread::spawn(move || std::io::copy(&mut BufReader::new(stderr), &mut std::io::sink()));
+        let mut locked = 0;
+        while locked < 5 {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("{label}: the import ended ({status}) before it could be interrupted");
+            }
+            locked = if data.join("smedx.sqlite").exists() && write_locked(&data) {
+                locked + 1
+            } else {
+                0
+            };
+            thread::sleep(Duration::from_millis(100));
         }
-    }
-    let status = child.wait().expect("wait");
-    let killed_at = killed_at.unwrap_or_else(|| {
-        panic!("{label}: the import ended ({status}) before it could be interrupted:\n{seen}")
-    });
+        child.kill().expect("SIGKILL");
+        let _ = drain.join();
+        "while its transaction held the write lock".to_owned()
+    } else {
+        let mut seen = String::new();
+        let mut killed_at = None;
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            seen += &line;
+            seen.push('\n');
+            // "importing 5000/20000 (1 s)": rows stored so far, inside the still open transaction.
+            if let Some(rest) = line.strip_prefix("importing ")
+                && let Some((done, all)) = rest.split_once('/')
+                && let (Ok(done), Some(all)) = (done.parse::<u64>(), all.split(' ').next())
+                && all.parse::<u64>().is_ok_and(|all| done > 0 && done < all)
+            {
+                child.kill().expect("SIGKILL");
+                killed_at = Some(format!("at \"{line}\""));
+                break;
+            }
+        }
+        killed_at.unwrap_or_else(|| {
+            let status = child.try_wait();
+            panic!("{label}: the import ended ({status:?}) before it could be interrupted:\n{seen}")
+        })
+    };
+    let _ = child.wait();
 
     if let Db::Sqlite = db {
         assert_eq!(sqlite_integrity(&sqlite_file(&data)), "ok", "{label}");
@@ -930,7 +971,7 @@ fn kill_during_import(db: &Db, csv: &Path) {
     assert_eq!(
         db.count(&data, "enterprises"),
         0,
-        "{label}: killed at \"{killed_at}\": no row of the file may be stored"
+        "{label}: killed {killed_at}: no row of the file may be stored"
     );
     assert_eq!(db.count(&data, "assessments"), 0, "{label}");
 
@@ -948,7 +989,7 @@ fn kill_during_import(db: &Db, csv: &Path) {
     if let Db::Sqlite = db {
         assert_eq!(sqlite_integrity(&sqlite_file(&data)), "ok", "{label}");
     }
-    eprintln!("{label}: import killed at \"{killed_at}\": nothing stored; imported again");
+    eprintln!("{label}: import killed {killed_at}: nothing stored; imported again");
 }
 
 #[test]
@@ -986,6 +1027,218 @@ fn kill_9_during_an_import_stores_none_of_it_and_the_import_can_be_repeated() {
     if let Some(schema) = PgSchema::new("import", false) {
         kill_during_import(&Db::Postgres(schema), &csv);
     }
+}
+
+// ---- kill -9 during a web import ----------------------------------------------------------------
+
+/// Logs in through the HTML form; returns the cookies and the session's CSRF token from `page`.
+fn login(addr: &str, email: &str, page: &str) -> (String, String) {
+    let mut jar = Vec::new();
+    let r = request(addr, "GET", "/login", &[], b"").expect("GET /login");
+    set_cookies(&r, &mut jar);
+    let csrf = attr_after(&r.text(), "name=\"csrf\" value=\"").expect("a CSRF token");
+    let form = form_encode(&[("csrf", &csrf), ("email", email), ("password", PASSWORD)]);
+    let cookies = cookie_header(&jar);
+    let r = request(
+        addr,
+        "POST",
+        "/login",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", &cookies),
+        ],
+        form.as_bytes(),
+    )
+    .expect("POST /login");
+    assert_eq!(r.status, 303, "log-in: {}", r.text());
+    set_cookies(&r, &mut jar);
+    let cookies = cookie_header(&jar);
+    let r = request(addr, "GET", page, &[("Cookie", &cookies)], b"").expect(page);
+    assert_eq!(r.status, 200, "{page}: {}", r.text());
+    let csrf = attr_after(&r.text(), "name=\"csrf\" value=\"").expect("a session CSRF token");
+    (cookies, csrf)
+}
+
+/// `POST /imports` (multipart: csrf, file); returns the job id from the redirect.
+fn upload(addr: &str, cookies: &str, csrf: &str, csv: &[u8]) -> i64 {
+    let boundary = "smedxfaultsboundary7MA4YWxkTrZu0gW";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"enterprises.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(csv);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let r = request(
+        addr,
+        "POST",
+        "/imports",
+        &[("Content-Type", &content_type), ("Cookie", cookies)],
+        &body,
+    )
+    .expect("POST /imports");
+    assert_eq!(r.status, 303, "upload: {}", r.text());
+    let location = r.header("location").unwrap_or_default().to_owned();
+    location
+        .strip_prefix("/imports/")
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("a job page, not {location:?}"))
+}
+
+/// The job's status, as stored.
+fn job_status(data: &Path, job: i64) -> String {
+    use sqlx::{ConnectOptions, Connection};
+    runtime().block_on(async {
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(sqlite_file(data))
+            .connect()
+            .await
+            .expect("the database file opens");
+        let status: String = sqlx::query_scalar("SELECT status FROM import_jobs WHERE id = ?")
+            .bind(job)
+            .fetch_one(&mut conn)
+            .await
+            .expect("the job");
+        let _ = conn.close().await;
+        status
+    })
+}
+
+/// Whether another connection holds the SQLite file's write lock right now.
+fn write_locked(data: &Path) -> bool {
+    use sqlx::{ConnectOptions, Connection, Executor};
+    runtime().block_on(async {
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(sqlite_file(data))
+            .busy_timeout(Duration::ZERO)
+            .connect()
+            .await
+            .expect("the database file opens");
+        let locked = match conn.execute("BEGIN IMMEDIATE").await {
+            Ok(_) => {
+                let _ = conn.execute("ROLLBACK").await;
+                false
+            }
+            Err(_) => true,
+        };
+        let _ = conn.close().await;
+        locked
+    })
+}
+
+/// The generated file without its cluster column's values: the web import, unlike
+/// `smedx import --create-clusters`, takes only clusters that exist.
+fn without_clusters(csv: &Path) -> Vec<u8> {
+    let text = std::fs::read_to_string(csv).expect("the CSV");
+    let mut lines = text.lines();
+    let header = lines.next().expect("a header");
+    let col = header
+        .split(',')
+        .position(|h| h == "Cluster")
+        .expect("a Cluster column");
+    let mut out = format!("{header}\n");
+    for line in lines {
+        // Quoted fields come after the fourth column, so a plain split finds it.
+        let mut fields: Vec<&str> = line.splitn(col + 2, ',').collect();
+        fields[col] = "";
+        out += &fields.join(",");
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+#[test]
+fn kill_9_during_a_web_import_stores_none_of_it_and_the_upload_can_be_repeated() {
+    let dir = TempDir::new("kill-web-import");
+    let csv = dir.0.join("enterprises.csv");
+    let out = smedx_cmd()
+        .args([
+            "--lang",
+            "en",
+            "demo",
+            "generate",
+            "--enterprises",
+            import_rows(),
+            "--seed",
+            "9",
+        ])
+        .arg("--out")
+        .arg(&csv)
+        .arg("--data-dir")
+        .arg(dir.0.join("unused"))
+        .output()
+        .expect("smedx demo generate");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = without_clusters(&csv);
+    let data = dir.0.join("data");
+    let start = || match Server::try_start_as(&data, None, None, true) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    let mut server = start();
+    let (cookies, csrf) = login(&server.addr, ADMIN_EMAIL, "/imports");
+    let job = upload(&server.addr, &cookies, &csrf, &csv);
+    // Kill once the rows are being stored: the import's transaction holds SQLite's write lock
+    // (the progress ticker takes it only for a moment, so it must be held on three polls running).
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut locked = 0;
+    while locked < 3 {
+        let status = job_status(&data, job);
+        assert!(
+            ["queued", "validating", "importing"].contains(&status.as_str()),
+            "the import ended ({status}) before it could be interrupted"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the import never started storing rows"
+        );
+        locked = if write_locked(&data) { locked + 1 } else { 0 };
+        thread::sleep(Duration::from_millis(100));
+    }
+    server.kill9();
+
+    assert_eq!(sqlite_integrity(&sqlite_file(&data)), "ok");
+    assert_eq!(
+        Db::Sqlite.count(&data, "enterprises"),
+        0,
+        "no row of the interrupted upload may be stored"
+    );
+    let mut server = start();
+    let (cookies, csrf) = login(&server.addr, ADMIN_EMAIL, "/imports");
+    let r = request(
+        &server.addr,
+        "GET",
+        &format!("/imports/{job}"),
+        &[("Cookie", &cookies)],
+        b"",
+    )
+    .expect("the interrupted job's page");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let again = upload(&server.addr, &cookies, &csrf, &csv);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let status = loop {
+        let status = job_status(&data, again);
+        if !["queued", "validating", "importing"].contains(&status.as_str())
+            || Instant::now() > deadline
+        {
+            break status;
+        }
+        thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(status, "imported");
+    let rows: i64 = import_rows().parse().expect("a number");
+    assert_eq!(Db::Sqlite.count(&data, "enterprises"), rows);
+    server.assert_no_panic();
+    server.stop();
+    assert_eq!(sqlite_integrity(&sqlite_file(&data)), "ok");
+    eprintln!("web import (job {job}) killed while storing: nothing stored; uploaded again");
 }
 
 // ---- full disk (SQLite on a small tmpfs) ------------------------------------------------------
