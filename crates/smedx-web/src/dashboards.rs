@@ -48,6 +48,9 @@ use crate::view::{self, ResultView, json_script};
 const PER_PAGE: i64 = 50;
 /// Rows of the enterprise list an export holds at most (a larger scope is filtered first).
 const MAX_EXPORT_ROWS: i64 = 200_000;
+/// Enterprises read per query while exporting the list (few large pages: each page of the
+/// list is sorted anew).
+const EXPORT_PAGE: i64 = 20_000;
 /// Groups of the sector × size chart (the table lists them all).
 const CHART_GROUPS: usize = 15;
 /// Campaigns offered in the filter.
@@ -1508,51 +1511,77 @@ pub struct EntRow {
     pub assessed: String,
 }
 
-async fn region_names(
-    st: &AppState,
-    l: Lang,
-    codes: impl Iterator<Item = String>,
-) -> Result<HashMap<String, String>, AppError> {
-    let mut names = HashMap::new();
-    for code in codes {
-        if names.contains_key(&code) {
-            continue;
+/// Region names by code, looked up once each (an export names many enterprises in few regions).
+#[derive(Default)]
+struct RegionNames {
+    /// Built-in regions by code (None: not in the list).
+    known: HashMap<String, Option<String>>,
+    /// What an enterprise's code is shown as.
+    shown: HashMap<String, String>,
+}
+
+impl RegionNames {
+    async fn lookup(
+        &mut self,
+        st: &AppState,
+        l: Lang,
+        code: &str,
+    ) -> Result<Option<String>, AppError> {
+        if let Some(n) = self.known.get(code) {
+            return Ok(n.clone());
         }
-        // The built-in list stops at cities: a county is shown as its city (or province) and
-        // its code.
-        let mut name = code.clone();
+        let name = st
+            .store
+            .region(code)
+            .await
+            .map_err(store_err)?
+            .map(|r| match l {
+                Lang::Zh => r.name_zh,
+                Lang::En => r.name_en,
+            });
+        self.known.insert(code.to_owned(), name.clone());
+        Ok(name)
+    }
+
+    /// The built-in list stops at cities: a county is shown as its city (or province) and its
+    /// code.
+    async fn name(&mut self, st: &AppState, l: Lang, code: &str) -> Result<String, AppError> {
+        if let Some(n) = self.shown.get(code) {
+            return Ok(n.clone());
+        }
         let candidates = [
-            code.clone(),
+            code.to_owned(),
             format!("{}00", code.get(..4).unwrap_or("")),
             format!("{}0000", code.get(..2).unwrap_or("")),
         ];
+        let mut name = code.to_owned();
         for (i, candidate) in candidates.iter().enumerate() {
-            if let Some(r) = st.store.region(candidate).await.map_err(store_err)? {
-                let n = match l {
-                    Lang::Zh => r.name_zh,
-                    Lang::En => r.name_en,
-                };
+            if let Some(n) = self.lookup(st, l, candidate).await? {
                 name = if i == 0 { n } else { format!("{n} {code}") };
                 break;
             }
         }
-        names.insert(code, name);
+        self.shown.insert(code.to_owned(), name.clone());
+        Ok(name)
     }
-    Ok(names)
 }
 
 async fn enterprise_rows(
     st: &AppState,
     c: &Ctx,
     list: &[smedx_store::regional::VisibleEnterprise],
+    names: &mut RegionNames,
 ) -> Result<Vec<EntRow>, AppError> {
     let kb = &st.engine.kb;
-    let names = region_names(
-        st,
-        c.lang,
-        list.iter().filter_map(|v| v.enterprise.region_code.clone()),
-    )
-    .await?;
+    let mut regions = HashMap::new();
+    for code in list
+        .iter()
+        .filter_map(|v| v.enterprise.region_code.as_deref())
+    {
+        if !regions.contains_key(code) {
+            regions.insert(code.to_owned(), names.name(st, c.lang, code).await?);
+        }
+    }
     Ok(list
         .iter()
         .map(|v| {
@@ -1564,7 +1593,7 @@ async fn enterprise_rows(
                 region: e
                     .region_code
                     .as_ref()
-                    .map(|r| names.get(r).cloned().unwrap_or_else(|| r.clone()))
+                    .map(|r| regions.get(r).cloned().unwrap_or_else(|| r.clone()))
                     .unwrap_or_default(),
                 cluster: e.cluster_id.clone().unwrap_or_default(),
                 sector: match (&v.sector, &v.group) {
@@ -1612,6 +1641,7 @@ fn enterprise_columns(c: &Ctx) -> Vec<String> {
 async fn enterprise_table(st: &AppState, c: &Ctx, scope: &Scope) -> Result<DashTable, AppError> {
     let mut t = DashTable::new("enterprises", c, enterprise_columns(c));
     t.title = c.t("ent.title").to_owned();
+    let mut names = RegionNames::default();
     let mut offset = 0;
     loop {
         let (list, total) = st
@@ -1620,12 +1650,12 @@ async fn enterprise_table(st: &AppState, c: &Ctx, scope: &Scope) -> Result<DashT
                 scope,
                 Page {
                     offset,
-                    limit: 1000,
+                    limit: EXPORT_PAGE,
                 },
             )
             .await
             .map_err(store_err)?;
-        for r in enterprise_rows(st, c, &list).await? {
+        for r in enterprise_rows(st, c, &list, &mut names).await? {
             t.rows.push(vec![
                 V::Count(Cell::Shown(r.id)),
                 V::Text(r.name),
@@ -1639,7 +1669,7 @@ async fn enterprise_table(st: &AppState, c: &Ctx, scope: &Scope) -> Result<DashT
                 V::Text(r.assessed),
             ]);
         }
-        offset += 1000;
+        offset += EXPORT_PAGE;
         if list.is_empty() || offset >= total || offset >= MAX_EXPORT_ROWS {
             break;
         }
@@ -1676,7 +1706,7 @@ async fn enterprises(
         )
         .await
         .map_err(store_err)?;
-    let rows = enterprise_rows(&st, &c, &list).await?;
+    let rows = enterprise_rows(&st, &c, &list, &mut RegionNames::default()).await?;
     let next = offset.saturating_add(PER_PAGE);
     let tpl = EnterprisesTpl {
         c: &c,
@@ -1736,10 +1766,7 @@ async fn enterprise(
         .map_err(store_err)?
         .ok_or(AppError::NotFound)?;
     let region = match &e.region_code {
-        Some(code) => region_names(&st, c.lang, std::iter::once(code.clone()))
-            .await?
-            .remove(code)
-            .unwrap_or_default(),
+        Some(code) => RegionNames::default().name(&st, c.lang, code).await?,
         None => String::new(),
     };
     let latest = list.first();
