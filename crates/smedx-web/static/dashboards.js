@@ -19,7 +19,7 @@
   // Long category names are cut on a phone (the table beneath has them whole).
   function cut(max) {
     return function (name) {
-      var limit = narrow() ? Math.min(max, 9) : max;
+      var limit = narrow() ? Math.min(max, 10) : max;
       return name.length > limit ? name.slice(0, limit - 1) + '…' : name;
     };
   }
@@ -58,7 +58,7 @@
       type: 'category',
       data: c.categories,
       inverse: horizontal,
-      axisLabel: horizontal ? { fontSize: 11, formatter: cut(14) } : { fontSize: 11, interval: 0, rotate: c.categories.length > 6 ? 30 : 0 }
+      axisLabel: horizontal ? { fontSize: 11, formatter: cut(24) } : { fontSize: 11, interval: 0, rotate: c.categories.length > 6 ? 30 : 0 }
     };
     var value = { type: 'value', axisLabel: { formatter: '{value}' + pct } };
     var series = c.series.map(function (s, i) {
