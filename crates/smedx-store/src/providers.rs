@@ -216,6 +216,15 @@ pub trait Providers: Send + Sync {
     ) -> Result<User>;
     /// The profile of a provider user (None for any other user).
     async fn provider_profile(&self, user_id: Id) -> Result<Option<ProviderProfile>>;
+    /// A pending profile for a provider account created without one (by an administrator on
+    /// the staff page). Err(NotFound) unless the user is a provider; Err(Conflict) when it has
+    /// a profile already.
+    async fn create_provider_profile(
+        &self,
+        user_id: Id,
+        input: &ProviderInput,
+        now: i64,
+    ) -> Result<ProviderProfile>;
     async fn update_provider_profile(
         &self,
         user_id: Id,
@@ -768,6 +777,46 @@ macro_rules! impl_providers {
                 async fn provider_profile(&self, user_id: Id) -> Result<Option<ProviderProfile>> {
                     let mut tx = self.read().await?;
                     profile_in(&mut tx, user_id).await
+                }
+
+                async fn create_provider_profile(
+                    &self,
+                    user_id: Id,
+                    input: &ProviderInput,
+                    now: i64,
+                ) -> Result<ProviderProfile> {
+                    let c = check_input(input)?;
+                    let mut tx = self.write().await?;
+                    let role: Option<String> =
+                        sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+                            .bind(user_id)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .db()?;
+                    if role.as_deref() != Some("provider") {
+                        return Err(StoreError::NotFound);
+                    }
+                    if profile_in(&mut tx, user_id).await?.is_some() {
+                        return Err(StoreError::Conflict("provider profile".into()));
+                    }
+                    sqlx::query(
+                        "INSERT INTO provider_profiles (user_id, status, name, home_region, regions, \
+                         contact, certifications, created_at, updated_at) \
+                         VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $7)",
+                    )
+                    .bind(user_id)
+                    .bind(&c.name)
+                    .bind(c.home)
+                    .bind(&c.regions)
+                    .bind(&c.contact)
+                    .bind(&c.certifications)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    let p = profile_in(&mut tx, user_id).await?.ok_or(StoreError::NotFound)?;
+                    tx.commit().await.db()?;
+                    Ok(p)
                 }
 
                 async fn update_provider_profile(

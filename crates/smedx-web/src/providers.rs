@@ -491,11 +491,14 @@ async fn workspace(State(st): State<AppState>, c: Ctx, Query(q): Query<Paging>) 
     if u.role != Role::Provider {
         return Err(AppError::Forbidden);
     }
-    let p = st
-        .store
-        .provider_profile(u.id)
-        .await?
-        .ok_or(AppError::Forbidden)?;
+    let Some(p) = st.store.provider_profile(u.id).await? else {
+        // An account an administrator created: it gives its profile first.
+        return ok(&CompleteTpl {
+            c: &c,
+            f: FormState::default(),
+            errors: Errors::new(),
+        });
+    };
     let offset = crate::pages::page_offset(q.offset);
     if p.status != ProviderStatus::Approved {
         // Waiting (or refused): the account's status and nothing else.
@@ -517,7 +520,44 @@ async fn workspace(State(st): State<AppState>, c: Ctx, Query(q): Query<Paging>) 
     .await
 }
 
+/// The profile form of a provider account created without one.
+#[derive(Template)]
+#[template(path = "providers/complete.html")]
+struct CompleteTpl<'a> {
+    c: &'a Ctx,
+    f: FormState,
+    errors: Errors,
+}
+
+/// A provider account without a profile gives one; it then waits for approval.
+async fn complete_profile(st: &AppState, c: &Ctx, user: &User, pairs: &Pairs) -> AppResult {
+    let f = FormState::from_pairs(pairs);
+    let mut errors = Errors::new();
+    let input = profile_input(c, &f, &mut errors);
+    if errors.is_empty() {
+        match st
+            .store
+            .create_provider_profile(user.id, &input, auth::now())
+            .await
+        {
+            Ok(_) => return Ok(see_other("/provider")),
+            Err(StoreError::Invalid(_)) => {
+                errors.insert("home_region".into(), c.t("prov.err_region").into());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &CompleteTpl { c, f, errors },
+    )
+}
+
 async fn save_profile(State(st): State<AppState>, c: Ctx, Form(pairs): Form<Pairs>) -> AppResult {
+    let u = c.user()?;
+    if u.role == Role::Provider && st.store.provider_profile(u.id).await?.is_none() {
+        return complete_profile(&st, &c, u, &pairs).await;
+    }
     let p = approved(&st, &c).await?;
     let f = FormState::from_pairs(&pairs);
     let mut errors = Errors::new();

@@ -197,6 +197,53 @@ async fn story(store: &dyn Store) {
             .is_none()
     );
 
+    // A provider account an administrator created has no profile until it gives one.
+    let staff_made = store
+        .create_staff_user(
+            &NewStaffUser {
+                email: "made@p.test",
+                password_hash: "hash",
+                role: Role::Provider,
+                region_code: None,
+                cluster_id: None,
+                lang: None,
+            },
+            22,
+            &audit(Some(admin.id)),
+        )
+        .await
+        .expect("staff-made provider");
+    assert!(
+        store
+            .provider_profile(staff_made.id)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(matches!(
+        store
+            .create_provider_profile(staff_made.id, &input("坏", "1", &[]), 23)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    let made = store
+        .create_provider_profile(staff_made.id, &input("补录服务商", "320500", &[]), 23)
+        .await
+        .expect("profile");
+    assert_eq!(made.status, ProviderStatus::Pending);
+    assert!(matches!(
+        store
+            .create_provider_profile(staff_made.id, &input("再来", "320500", &[]), 24)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .create_provider_profile(suzhou.id, &input("不是服务商", "320500", &[]), 24)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
     // Pending providers cannot list products.
     assert!(matches!(
         store
@@ -210,8 +257,8 @@ async fn story(store: &dyn Store) {
         .providers_in(&sz_scope, Page::default())
         .await
         .expect("list");
-    assert_eq!((list.len(), total), (1, 1));
-    assert_eq!(list[0].user_id, p1.id);
+    assert_eq!((list.len(), total), (2, 2));
+    assert!(list.iter().any(|p| p.user_id == p1.id));
     assert!(matches!(
         store
             .decide_provider(&sz_scope, p2.id, true, 40, &audit(Some(suzhou.id)))
@@ -244,7 +291,7 @@ async fn story(store: &dyn Store) {
             .await
             .expect("all")
             .1,
-        2
+        3
     );
     assert_eq!(
         store

@@ -330,6 +330,24 @@ async fn register_approve_list_match_contact_and_report_outcomes() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
+    // A provider account an administrator created gives its profile, then waits for approval.
+    let made = staff(&app, "made@p.test", Role::Provider, None).await;
+    let r = made.get("/provider").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text.contains("id=\"complete-profile\""));
+    let mut form = profile.clone();
+    form[1] = ("home_region", "");
+    let r = made.post("/provider", "/provider/profile", &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("data-field=\"home_region\""));
+    let r = made.post("/provider", "/provider/profile", &profile).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(made.get("/provider").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        made.get("/provider/products/new").await.status,
+        StatusCode::FORBIDDEN
+    );
+
     // The enterprise and what it was recommended.
     let Firm {
         b: ent,
