@@ -1,13 +1,9 @@
 //! Errors of page handlers. A handler returns an [`AppError`]; the page middleware turns the
 //! marker it leaves on the response into a full error page in the request's language.
 
-use axum::http::header::RETRY_AFTER;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use smedx_store::StoreError;
-
-/// `Retry-After` of a 503: long enough for a PostgreSQL restart, short enough for a person.
-pub const RETRY_AFTER_SECS: &str = "10";
 
 #[derive(Debug)]
 pub enum AppError {
@@ -50,11 +46,7 @@ impl IntoResponse for AppError {
             }
             AppError::Unavailable(e) => {
                 tracing::error!("database unavailable: {e}");
-                let mut r =
-                    ErrorPage::response(StatusCode::SERVICE_UNAVAILABLE, "errors.unavailable");
-                r.headers_mut()
-                    .insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
-                r
+                ErrorPage::response(StatusCode::SERVICE_UNAVAILABLE, "errors.unavailable")
             }
             AppError::Internal(e) => {
                 tracing::error!("internal error: {e}");
