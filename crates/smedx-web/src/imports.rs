@@ -423,6 +423,19 @@ async fn upload(
 
 // ---- the job --------------------------------------------------------------------------------------
 
+/// The jobs running on this app server, for fresher figures than the database may have: on
+/// SQLite the import's transaction holds the write lock, so the progress written by the ticker
+/// waits until it ends; the server running the job answers from here meanwhile (other servers,
+/// which only PostgreSQL deployments have, read the database, where progress is not blocked).
+static LIVE: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<i64, Arc<Progress>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn live(id: i64) -> Option<(JobStatus, i64, i64)> {
+    LIVE.lock()
+        .ok()
+        .and_then(|m| m.get(&id).map(|p| p.snapshot()))
+}
+
 /// Progress shared between the work and the task that writes it to the database.
 struct Progress {
     status: AtomicU8,
@@ -635,6 +648,9 @@ async fn run_job(
         total: AtomicI64::new(0),
     });
     progress.set(JobStatus::Validating, 0, 0);
+    if let Ok(mut m) = LIVE.lock() {
+        m.insert(id, progress.clone());
+    }
     let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
     let ticker = {
         let (st, progress) = (st.clone(), progress.clone());
@@ -740,6 +756,9 @@ async fn run_job(
     let (_, _, total) = progress.snapshot();
     tracing::info!(job = id, status = outcome.0.as_str(), "import finished");
     finish(&st, id, outcome.0, outcome.2, total, &outcome.1).await;
+    if let Ok(mut m) = LIVE.lock() {
+        m.remove(&id);
+    }
 }
 
 // ---- following a job -----------------------------------------------------------------------------
@@ -791,7 +810,16 @@ async fn job_page(
 ) -> AppResult {
     let s = staff(&c)?;
     let key = key_filter(&s);
-    let j = st.store.import_job(id, key.as_deref()).await?;
+    let mut j = st.store.import_job(id, key.as_deref()).await?;
+    if !j.status.is_finished()
+        && let Some((status, done, total)) = live(id)
+    {
+        // The running job's own figures (see LIVE); its outcome always comes from the database.
+        j.status = status;
+        j.rows_done = done;
+        j.rows_total = total;
+        j.updated_at = auth::now();
+    }
     let now = auth::now();
     let status_key = status_key(&j, now);
     let running = !j.status.is_finished() && status_key != "import.s_interrupted";
