@@ -2525,7 +2525,8 @@ async fn lists_and_exports_hold_only_what_the_caller_may_see() {
 }
 
 /// A provider that is not approved (pending, or rejected) gets 403 on every provider route; its
-/// workspace page (403 too) only tells it where its application stands.
+/// workspace page (403 too) only tells it where its application stands. An account without a
+/// profile may only give one.
 #[tokio::test]
 async fn providers_not_approved_get_403_on_every_provider_route() {
     let w = World::new().await;
@@ -2575,6 +2576,46 @@ async fn providers_not_approved_get_403_on_every_provider_route() {
                     got.status
                 ));
             }
+        }
+    }
+    // A provider account an administrator created has no profile yet: its workspace asks for
+    // one (200) and saving it is its only other way in; everything else is 403.
+    store
+        .create_staff_user(
+            &NewStaffUser {
+                email: "made@example.cn",
+                password_hash: &helpers::password_hash(),
+                role: StoreRole::Provider,
+                region_code: None,
+                cluster_id: None,
+                lang: None,
+            },
+            now(),
+            &audit(),
+        )
+        .await
+        .expect("provider account");
+    let http = logged_in(&w.app, "made@example.cn").await;
+    let caller = Caller {
+        csrf: csrf_of(&w.app, &http).await,
+        http,
+    };
+    for spec in ROUTES.iter().filter(|s| matches!(s.access, Provider(_))) {
+        let id = w.target_id(spec.target, Tenant::A);
+        let got = w.send(spec, Role::ProviderA, &caller, id, None).await;
+        let want = match (spec.method, spec.pattern) {
+            ("GET", "/provider") => 200,
+            // The row's profile is invalid (an empty name).
+            ("POST", "/provider/profile") => 422,
+            _ => 403,
+        };
+        if got.status != want {
+            wrong.push(format!(
+                "{} {} without a profile: {} (want {want})",
+                spec.method,
+                fill(spec.path, id, Role::ProviderA),
+                got.status
+            ));
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
