@@ -684,6 +684,16 @@ pub const ROUTES: &[RouteSpec] = &[
         spec("GET", "/imports/{job}", "/imports/{id}", Staff(200)),
         ImportJob,
     ),
+    // The progress the page polls.
+    on(
+        spec(
+            "GET",
+            "/imports/{job}",
+            "/imports/{id}?format=json",
+            Staff(200),
+        ),
+        ImportJob,
+    ),
     // ----- staff administration (src/staff.rs) -----
     spec("GET", "/admin/clusters", "/admin/clusters", Admin(200)),
     with(
