@@ -26,7 +26,7 @@ use crate::columns::{
 use crate::credit;
 
 /// Files larger than this are rejected before parsing (50 MiB).
-pub const MAX_BYTES: usize = 50 * 1024 * 1024;
+pub const MAX_BYTES: usize = 128 * 1024 * 1024;
 /// At most this many data rows (the header not counted).
 pub const MAX_ROWS: usize = 1_000_000;
 /// At most this many errors are listed; [`ImportErrors::total`] counts them all.

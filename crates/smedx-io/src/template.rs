@@ -146,14 +146,14 @@ pub fn template_xlsx(kb: &KnowledgeBase, lang: Lang) -> Result<Vec<u8>, ExportEr
                 "整个文件先全部校验：只要有一处错误，整份文件都不导入，并按行、列列出所有错误。空行会被跳过。",
                 "是/否 列可填：是、否、yes、no、true、false、1、0、Y、N。多个值用逗号、顿号或分号分隔。金额单位为万元。",
                 "问卷各题留空表示未作答（计 0 分）；多选题一项都没有请填“无”。场景等级 0–4，留空按 0 计。",
-                "单个文件最大 50 MB、最多 1,000,000 行。CSV 可用 UTF-8 或 GBK 编码。",
+                "单个文件最大 128 MB、最多 1,000,000 行。CSV 可用 UTF-8 或 GBK 编码。",
             ],
             Lang::En => &[
                 "One row per enterprise with its latest assessment. Row 1 is the header (Chinese headers, English headers or column ids); row 2 is an example to delete before importing.",
                 "The whole file is checked first: if anything is wrong nothing is imported, and every error is listed by row and column. Empty rows are skipped.",
                 "Yes/no columns take 是, 否, yes, no, true, false, 1, 0, Y or N. Separate several values with commas, 、 or semicolons. Money is in CNY 10,000 (万元).",
                 "An empty questionnaire cell means not answered (0 points); for a multiple-choice question where nothing applies, enter \"none\". Scenario levels are 0–4; empty counts as 0.",
-                "At most 50 MB and 1,000,000 rows per file. CSV files may be UTF-8 or GBK.",
+                "At most 128 MB and 1,000,000 rows per file. CSV files may be UTF-8 or GBK.",
             ],
         };
         for (i, line) in intro.iter().enumerate() {

@@ -49,7 +49,7 @@ use crate::i18n;
 use crate::pages::{date, page_offset};
 
 /// Largest upload accepted (the request body, file and form fields together).
-pub const UPLOAD_LIMIT: usize = 128 * 1024 * 1024;
+pub const UPLOAD_LIMIT: usize = smedx_io::import::MAX_BYTES;
 /// The path of the upload (the only request body allowed past the global limit).
 pub const UPLOAD_PATH: &str = "/imports";
 /// Problems kept per rejected file (the page says how many there were in all).

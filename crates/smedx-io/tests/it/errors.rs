@@ -282,17 +282,17 @@ fn size_limits_are_clear_errors() {
         "{}",
         e.render(Lang::En)
     );
-    // Over 50 MB: rejected before parsing (the reader is not read to the end).
-    let big = std::io::repeat(b'a').take(60 * 1024 * 1024);
+    // Over 128 MB: rejected before parsing (the reader is not read to the end).
+    let big = std::io::repeat(b'a').take(130 * 1024 * 1024);
     let e = parse_csv(big, kb()).expect_err("too big");
     assert!(
-        e.errors[0].message.en.contains("50 MB"),
+        e.errors[0].message.en.contains("128 MB"),
         "{}",
         e.render(Lang::En)
     );
-    assert!(e.errors[0].message.zh.contains("50 MB"));
-    let e = parse_xlsx(&vec![0u8; 51 * 1024 * 1024], kb()).expect_err("too big");
-    assert!(e.errors[0].message.en.contains("50 MB"));
+    assert!(e.errors[0].message.zh.contains("128 MB"));
+    let e = parse_xlsx(&vec![0u8; 129 * 1024 * 1024], kb()).expect_err("too big");
+    assert!(e.errors[0].message.en.contains("128 MB"));
 }
 
 #[test]
