@@ -163,6 +163,15 @@ if (process.env.SMEDX_ADMIN_EMAIL && process.env.SMEDX_ADMIN_PASSWORD) {
   check(await p.locator('text=导入完成').count() === 1, 'import finished');
   check(await p.locator('dd[data-count]').count() === 4, 'import counts shown');
   await p.screenshot({ path: `${out}/import-done-zh.png`, fullPage: true });
+  // The imported firms on the dashboard: every chart drawn, in Chinese and in English.
+  for (const lang of ['zh', 'en']) {
+    await p.goto(`${base}/region?lang=${lang}`);
+    await p.waitForSelector('.dash-chart svg', { timeout: 30000 });
+    const charts = await p.locator('.dash-chart').count();
+    const drawn = await p.locator('.dash-chart svg').count();
+    check(charts >= 8 && drawn === charts, `dashboard (${lang}): ${drawn} of ${charts} charts drawn`);
+    await p.screenshot({ path: `${out}/dashboard-${lang}.png`, fullPage: true });
+  }
   await admin.close();
 }
 

@@ -459,6 +459,13 @@ async fn login(State(st): State<AppState>, c: Ctx, Form(pairs): Form<Pairs>) -> 
                 "/admin/users".to_string()
             } else if user.role == smedx_store::Role::Provider && next == "/assess" {
                 "/provider".to_string()
+            } else if matches!(
+                user.role,
+                smedx_store::Role::Authority | smedx_store::Role::Cluster
+            ) && next == "/assess"
+            {
+                // Staff have no self-assessment: their start page is the dashboard.
+                "/region".to_string()
             } else {
                 next
             };

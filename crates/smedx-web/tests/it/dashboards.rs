@@ -292,6 +292,14 @@ async fn login(app: &App, email: &str) -> Browser {
     let b = Browser::new(app);
     let r = b.login(email, PASSWORD).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "login {email}: {}", r.text);
+    // Staff land on their dashboard, administrators on the user list: never on a page that
+    // would answer 403.
+    let start = match email.split('@').next() {
+        Some("admin") => "/admin/users",
+        Some("vendor") => "/provider",
+        _ => "/region",
+    };
+    assert_eq!(r.location(), start, "login {email}");
     b
 }
 
