@@ -732,6 +732,14 @@ fn main() {
     }
     println!();
     for (i, (name, loaded, rebuilt, _)) in results.iter().enumerate() {
+        // A reused database was not loaded in this run: there is no load time to report.
+        if loaded.is_zero() {
+            println!(
+                "{name}: data of an earlier run reused, slowest query {:.1} ms",
+                worst[i]
+            );
+            continue;
+        }
         println!(
             "{name}: bulk import of {facts} facts {:.1} s ({:.0} rows/s), rollup rebuild {:.1} s, slowest query {:.1} ms",
             loaded.as_secs_f64(),
