@@ -526,6 +526,28 @@ macro_rules! impl_providers {
                 levels: String,
             }
 
+            /// Binds a product's own columns, name to levels, in the order in which both the
+            /// INSERT and the UPDATE of a product list them.
+            fn bind_product<'q>(
+                q: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>,
+                spec: &'q ProductSpec,
+                cols: &'q ProductCols,
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments> {
+                q.bind(&spec.name)
+                    .bind(&spec.description_zh)
+                    .bind(&spec.description_en)
+                    .bind(&cols.scenarios)
+                    .bind(&cols.sectors)
+                    .bind(&cols.sizes)
+                    .bind(spec.deployment.id())
+                    .bind(spec.price_model.id())
+                    .bind(spec.price_min)
+                    .bind(spec.price_max)
+                    .bind(i64::from(spec.golive_weeks))
+                    .bind(&spec.references)
+                    .bind(&cols.levels)
+            }
+
             fn product_cols(spec: &ProductSpec) -> Result<ProductCols> {
                 if !(spec.price_min.is_finite() && spec.price_max.is_finite())
                     || spec.price_min > spec.price_max
@@ -969,27 +991,15 @@ macro_rules! impl_providers {
                     let cols = product_cols(spec)?;
                     let mut tx = self.write().await?;
                     approved_only(profile_in(&mut tx, provider_id).await?)?;
-                    let row = sqlx::query(AssertSqlSafe(format!(
+                    let insert = sqlx::query(AssertSqlSafe(format!(
                         "INSERT INTO products (provider_id, name, description_zh, description_en, \
                          scenarios, sectors, sizes, deployment, price_model, price_min, price_max, \
                          golive_weeks, reference_customers, levels, created_at, updated_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
                          RETURNING id"
                     )))
-                    .bind(provider_id)
-                    .bind(&spec.name)
-                    .bind(&spec.description_zh)
-                    .bind(&spec.description_en)
-                    .bind(&cols.scenarios)
-                    .bind(&cols.sectors)
-                    .bind(&cols.sizes)
-                    .bind(spec.deployment.id())
-                    .bind(spec.price_model.id())
-                    .bind(spec.price_min)
-                    .bind(spec.price_max)
-                    .bind(i64::from(spec.golive_weeks))
-                    .bind(&spec.references)
-                    .bind(&cols.levels)
+                    .bind(provider_id);
+                    let row = bind_product(insert, spec, &cols)
                     .bind(now)
                     .fetch_one(&mut *tx)
                     .await
@@ -1010,7 +1020,7 @@ macro_rules! impl_providers {
                     let cols = product_cols(spec)?;
                     let mut tx = self.write().await?;
                     approved_only(profile_in(&mut tx, provider_id).await?)?;
-                    let row = sqlx::query(AssertSqlSafe(format!(
+                    let update = sqlx::query(AssertSqlSafe(format!(
                         "UPDATE products SET name = $3, description_zh = $4, description_en = $5, \
                          scenarios = $6, sectors = $7, sizes = $8, deployment = $9, price_model = $10, \
                          price_min = $11, price_max = $12, golive_weeks = $13, reference_customers = $14, \
@@ -1018,20 +1028,8 @@ macro_rules! impl_providers {
                          WHERE id = $1 AND provider_id = $2 AND deleted_at IS NULL RETURNING id"
                     )))
                     .bind(id)
-                    .bind(provider_id)
-                    .bind(&spec.name)
-                    .bind(&spec.description_zh)
-                    .bind(&spec.description_en)
-                    .bind(&cols.scenarios)
-                    .bind(&cols.sectors)
-                    .bind(&cols.sizes)
-                    .bind(spec.deployment.id())
-                    .bind(spec.price_model.id())
-                    .bind(spec.price_min)
-                    .bind(spec.price_max)
-                    .bind(i64::from(spec.golive_weeks))
-                    .bind(&spec.references)
-                    .bind(&cols.levels)
+                    .bind(provider_id);
+                    let row = bind_product(update, spec, &cols)
                     .bind(now)
                     .fetch_optional(&mut *tx)
                     .await
