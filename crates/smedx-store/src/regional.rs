@@ -435,10 +435,19 @@ pub trait Regional: Send + Sync {
         location: &EnterpriseLocation<'_>,
     ) -> Result<Enterprise>;
     /// Enterprises the scope may see individually: all for `All`; the members of the scope's
-    /// campaigns for a region or a cluster; itself for an enterprise. Newest first.
+    /// campaigns for a region or a cluster; itself for an enterprise. Newest first (the members
+    /// of one campaign: who joined last first).
+    ///
+    /// `filters` narrow the list the way they narrow the dashboards: the members of one
+    /// campaign (which must be in the scope, else Err(NotFound)), the enterprise's region subtree
+    /// and cluster, the sub-sector, group and size class of its latest assessment and the month
+    /// that assessment was completed in (an enterprise without one drops out when any of these
+    /// is set). `search` matches a part of the name or the whole credit code.
     async fn visible_enterprises(
         &self,
         scope: &Scope,
+        filters: &Filters,
+        search: Option<&str>,
         page: Page,
     ) -> Result<(Vec<VisibleEnterprise>, i64)>;
     /// The completed assessments of an enterprise the scope may see individually (else
@@ -948,6 +957,22 @@ macro_rules! impl_regional {
                 .execute(&mut *conn)
                 .await
                 .db()?;
+                sync_members(conn, &[enterprise_id]).await
+            }
+
+            /// Copies the enterprises' last activity and completion to their memberships (what
+            /// the campaign pages read), after a change of either.
+            async fn sync_members(conn: &mut Conn, enterprises: &[Id]) -> Result<()> {
+                for chunk in in_lists(enterprises) {
+                    let mut sql = Sql::new(
+                        "UPDATE campaign_members SET \
+                         last_activity_at = (SELECT e.last_activity_at FROM enterprises e WHERE e.id = campaign_members.enterprise_id), \
+                         last_completed_at = (SELECT e.last_completed_at FROM enterprises e WHERE e.id = campaign_members.enterprise_id) \
+                         WHERE enterprise_id IN ",
+                    );
+                    sql.bind_list(chunk.iter().map(|id| Arg::I(*id)));
+                    sql.execute(conn).await?;
+                }
                 Ok(())
             }
 
@@ -974,6 +999,7 @@ macro_rules! impl_regional {
                 .execute(&mut *conn)
                 .await
                 .db()?;
+                sync_members(conn, &[enterprise_id]).await?;
                 let Some(fact) = Fact::from_report(result) else {
                     return Ok(());
                 };
@@ -1108,6 +1134,52 @@ macro_rules! impl_regional {
                     });
                     qb.build().execute(&mut *conn).await.db()?;
                 }
+                // Every new fact of a member also joins its campaigns' rows, latest or not (a
+                // round may end before the newest assessment).
+                let copies: Vec<Id> = rows
+                    .iter()
+                    .filter(|r| members.contains_key(&r.enterprise_id))
+                    .map(|r| r.assessment_id)
+                    .collect();
+                for chunk in in_lists(&copies) {
+                    copy_campaign_facts(conn, CampaignFacts::Of(chunk)).await?;
+                }
+                Ok(())
+            }
+
+            /// Which facts [`copy_campaign_facts`] copies.
+            enum CampaignFacts<'a> {
+                /// Every member's, for every campaign (a rebuild).
+                All,
+                /// One member's, when it joins a campaign: (campaign, enterprise).
+                Member(Id, Id),
+                /// These new facts, for every campaign their enterprise is a member of.
+                Of(&'a [Id]),
+            }
+
+            /// Copies facts into the rows of the campaigns their enterprises joined.
+            async fn copy_campaign_facts(conn: &mut Conn, which: CampaignFacts<'_>) -> Result<()> {
+                let mut sql = Sql::new(
+                    "INSERT INTO campaign_facts (campaign_id, enterprise_id, completed_at, assessment_id, ord, \
+                     level, score, region_code, cluster_id, sector, grp, size) \
+                     SELECT m.campaign_id, f.enterprise_id, f.completed_at, f.assessment_id, \
+                     (SELECT COUNT(*) FROM assessment_facts x WHERE x.enterprise_id = f.enterprise_id \
+                     AND x.completed_at = f.completed_at AND x.assessment_id < f.assessment_id), \
+                     f.level, f.score, f.region_code, f.cluster_id, f.sector, f.grp, f.size \
+                     FROM campaign_members m JOIN assessment_facts f ON f.enterprise_id = m.enterprise_id",
+                );
+                match which {
+                    CampaignFacts::All => {}
+                    CampaignFacts::Member(c, e) => {
+                        sql.push(" WHERE m.campaign_id = ").bind(Arg::I(c));
+                        sql.push(" AND m.enterprise_id = ").bind(Arg::I(e));
+                    }
+                    CampaignFacts::Of(ids) => {
+                        sql.push(" WHERE f.assessment_id IN ");
+                        sql.bind_list(ids.iter().map(|id| Arg::I(*id)));
+                    }
+                }
+                sql.execute(conn).await?;
                 Ok(())
             }
 
@@ -1358,6 +1430,23 @@ macro_rules! impl_regional {
                         || self.from_month.is_some()
                         || self.to_month.is_some()
                 }
+            }
+
+            /// The first second (UTC) of a month YYYYMM.
+            fn month_start(m: i64) -> i64 {
+                scope::days_from_civil(m / 100, m % 100, 1).saturating_mul(86_400)
+            }
+
+            /// `text` as a literal inside a LIKE pattern escaped with a backslash.
+            fn like_escape(text: &str) -> String {
+                let mut out = String::with_capacity(text.len());
+                for ch in text.chars() {
+                    if matches!(ch, '%' | '_' | '\\') {
+                        out.push('\\');
+                    }
+                    out.push(ch);
+                }
+                out
             }
 
             fn valid_month(m: Option<i64>) -> Result<Option<i64>> {
@@ -1804,55 +1893,75 @@ macro_rules! impl_regional {
                     sql.bind_list(chunk.iter().map(|id| Arg::I(*id)));
                     sql.execute(conn).await?;
                 }
+                // Only enterprises that existed can be members.
+                let known: Vec<Id> = touched.iter().copied().filter(|e| !fresh.contains(e)).collect();
+                sync_members(conn, &known).await?;
                 Ok(ImportResult::Imported(counts))
             }
 
             // ---- progress ---------------------------------------------------------------------
 
-            /// The CTEs of a two-round comparison: `a` and `b`, each member's latest fact in
-            /// round 1 and in round 2 (found through the index on enterprise and completion
-            /// time, one lookup per member and round), with the filters on round 2.
+            /// The CTEs of a two-round comparison, ending in `q(enterprise_id, l1, l2, s1, s2)`:
+            /// each member of the campaign assessed in both rounds, with the level and the score
+            /// in tenths of its latest fact (by completion time, then id) of round 1 and of round
+            /// 2; with `w`, only members whose round-2 fact passes its region, cluster, sector,
+            /// group and size filters.
+            ///
+            /// One pass over the campaign's range of `campaign_facts`, grouped by member in key
+            /// order, without a sort or a lookup per member: each fact becomes one number whose
+            /// order is the facts' order and which carries what is read from it, so the latest of a
+            /// round is a plain MAX. From the low bits: 1 bit "passes the filters", 11 bits the
+            /// score in tenths (0 to 1000), 3 bits the level, 10 bits `ord` (same-second facts of
+            /// one enterprise; 1,023 of them are more than anyone completes) and the completion
+            /// time above (|t| < 2^38: any date before the year 10,000).
             fn rounds_sql(campaign: Id, r1: TimeRange, r2: TimeRange, w: Option<&Where>) -> Sql {
-                let mut sql = Sql::new("WITH p AS (SELECT m.enterprise_id AS e");
-                for (i, r) in [r1, r2].iter().enumerate() {
-                    sql.push(
-                        ", (SELECT f.assessment_id FROM assessment_facts f WHERE f.enterprise_id = m.enterprise_id \
-                         AND f.completed_at >= ",
-                    );
-                    sql.bind(Arg::I(r.from)).push(" AND f.completed_at < ").bind(Arg::I(r.to));
-                    sql.push(&format!(
-                        " ORDER BY f.completed_at DESC, f.assessment_id DESC LIMIT 1) AS a{}",
-                        i + 1
-                    ));
-                }
-                sql.push(" FROM campaign_members m WHERE m.campaign_id = ").bind(Arg::I(campaign));
-                sql.push(
-                    "), a AS (SELECT p.e AS enterprise_id, f.level, f.score FROM p \
-                     JOIN assessment_facts f ON f.assessment_id = p.a1), \
-                     b AS (SELECT p.e AS enterprise_id, f.level, f.score FROM p \
-                     JOIN assessment_facts f ON f.assessment_id = p.a2 WHERE 1 = 1",
+                let mut sql = Sql::new(
+                    "WITH k AS (SELECT enterprise_id, completed_at, completed_at * 33554432 \
+                     + (CASE WHEN ord < 1023 THEN ord ELSE 1023 END) * 32768 \
+                     + CAST(level AS BIGINT) * 4096 \
+                     + (CASE WHEN score <= 0 THEN 0 WHEN score >= 100 THEN 1000 \
+                        ELSE CAST(ROUND(score * 10) AS BIGINT) END) * 2 \
+                     + (CASE WHEN 1 = 1",
                 );
                 if let Some(w) = w {
                     if let Some(p) = &w.region {
                         let (lo, hi) = p.range();
-                        sql.push(" AND f.region_code >= ").bind(Arg::I(lo));
-                        sql.push(" AND f.region_code < ").bind(Arg::I(hi));
+                        sql.push(" AND region_code >= ").bind(Arg::I(lo));
+                        sql.push(" AND region_code < ").bind(Arg::I(hi));
                     }
                     if let Some(c) = &w.cluster {
-                        sql.push(" AND f.cluster_id = ").bind(Arg::T(c.clone()));
+                        sql.push(" AND cluster_id = ").bind(Arg::T(c.clone()));
                     }
                     if let Some(s) = &w.sector {
-                        sql.push(" AND f.sector = ").bind(Arg::T(s.clone()));
+                        sql.push(" AND sector = ").bind(Arg::T(s.clone()));
                     }
                     if let Some(g) = &w.group {
-                        sql.push(" AND f.grp = ").bind(Arg::T(g.clone()));
+                        sql.push(" AND grp = ").bind(Arg::T(g.clone()));
                     }
                     if let Some(s) = &w.size {
-                        sql.push(" AND f.size = ").bind(Arg::T(s.clone()));
+                        sql.push(" AND size = ").bind(Arg::T(s.clone()));
                     }
                 }
-                sql.push(") ");
+                sql.push(" THEN 1 ELSE 0 END) AS k FROM campaign_facts WHERE campaign_id = ").bind(Arg::I(campaign));
+                sql.push(" AND completed_at >= ").bind(Arg::I(r1.from.min(r2.from)));
+                sql.push(" AND completed_at < ").bind(Arg::I(r1.to.max(r2.to)));
+                sql.push("), p AS (SELECT enterprise_id");
+                for (name, r) in [("ka", r1), ("kb", r2)] {
+                    sql.push(", MAX(CASE WHEN completed_at >= ").bind(Arg::I(r.from));
+                    sql.push(" AND completed_at < ").bind(Arg::I(r.to));
+                    sql.push(&format!(" THEN k END) AS {name}"));
+                }
+                sql.push(
+                    " FROM k GROUP BY enterprise_id), \
+                     q AS (SELECT enterprise_id, (ka >> 12) & 7 AS l1, (kb >> 12) & 7 AS l2, \
+                     (ka >> 1) & 2047 AS s1, (kb >> 1) & 2047 AS s2 FROM p \
+                     WHERE ka IS NOT NULL AND kb IS NOT NULL AND (kb & 1) = 1) ",
+                );
                 sql
+            }
+
+            fn level_of(v: i64) -> u8 {
+                u8::try_from(v.clamp(0, 4)).unwrap_or(0)
             }
 
             fn check_rounds(r1: TimeRange, r2: TimeRange) -> Result<()> {
@@ -1864,13 +1973,13 @@ macro_rules! impl_regional {
 
             // ---- members --------------------------------------------------------------------------
 
-            /// The status of a member (`m`, `e`), with `$cut` the time before which nothing
+            /// The status of a member (`m`), with `$cut` the time before which nothing
             /// counts as recent.
             fn status_sql(sql: &mut Sql, cut: i64) {
                 sql.push(
-                    "CASE WHEN e.last_completed_at IS NOT NULL AND e.last_completed_at >= m.joined_at THEN 'finished' \
-                     WHEN (CASE WHEN e.last_activity_at IS NOT NULL AND e.last_activity_at > m.joined_at \
-                     THEN e.last_activity_at ELSE m.joined_at END) < ",
+                    "CASE WHEN m.last_completed_at IS NOT NULL AND m.last_completed_at >= m.joined_at THEN 'finished' \
+                     WHEN (CASE WHEN m.last_activity_at IS NOT NULL AND m.last_activity_at > m.joined_at \
+                     THEN m.last_activity_at ELSE m.joined_at END) < ",
                 )
                 .bind(Arg::I(cut))
                 .push(" THEN 'stuck' ELSE 'joined' END");
@@ -2130,10 +2239,24 @@ macro_rules! impl_regional {
                             sqlx::query("UPDATE assessment_facts SET region_code = $2, cluster_id = $3 WHERE assessment_id = $1")
                                 .bind(old.assessment_id)
                                 .bind(region)
-                                .bind(cluster)
+                                .bind(cluster.clone())
                                 .execute(&mut *tx)
                                 .await
                                 .db()?;
+                            for c in &campaigns {
+                                sqlx::query(
+                                    "UPDATE campaign_facts SET region_code = $4, cluster_id = $5 \
+                                     WHERE campaign_id = $1 AND enterprise_id = $2 AND assessment_id = $3",
+                                )
+                                .bind(*c)
+                                .bind(enterprise_id)
+                                .bind(old.assessment_id)
+                                .bind(region)
+                                .bind(cluster.clone())
+                                .execute(&mut *tx)
+                                .await
+                                .db()?;
+                            }
                             apply_delta(&mut tx, &delta).await?;
                         }
                     }
@@ -2144,18 +2267,35 @@ macro_rules! impl_regional {
                 async fn visible_enterprises(
                     &self,
                     scope: &Scope,
+                    filters: &Filters,
+                    search: Option<&str>,
                     page: Page,
                 ) -> Result<(Vec<VisibleEnterprise>, i64)> {
                     let (offset, limit) = bounds(page);
+                    let from_month = valid_month(filters.from_month)?;
+                    let to_month = valid_month(filters.to_month)?;
+                    let search: Option<String> =
+                        search.map(str::trim).filter(|t| !t.is_empty()).map(|t| t.chars().take(100).collect());
+                    let mut tx = self.read().await?;
+                    // A campaign's list is read from its members, newest member first; the
+                    // campaign being in the scope, its members are all visible.
+                    let campaign = match filters.campaign {
+                        Some(_) if matches!(scope, Scope::Enterprise(_)) => return Err(StoreError::NotFound),
+                        Some(c) => Some(campaign_in(&mut tx, scope, c).await?.id),
+                        None => None,
+                    };
                     let mut cond = Sql::new(" WHERE ");
-                    match scope {
-                        Scope::All => {
+                    match (campaign, scope) {
+                        (Some(c), _) => {
+                            cond.push("m.campaign_id = ").bind(Arg::I(c));
+                        }
+                        (None, Scope::All) => {
                             cond.push("1 = 1");
                         }
-                        Scope::Enterprise(e) => {
+                        (None, Scope::Enterprise(e)) => {
                             cond.push("e.id = ").bind(Arg::I(*e));
                         }
-                        Scope::Region(_) | Scope::Cluster(_) => {
+                        (None, Scope::Region(_) | Scope::Cluster(_)) => {
                             cond.push(
                                 "e.id IN (SELECT m.enterprise_id FROM campaign_members m \
                                  JOIN campaigns c ON c.id = m.campaign_id WHERE ",
@@ -2164,19 +2304,79 @@ macro_rules! impl_regional {
                             cond.push(")");
                         }
                     }
-                    let mut tx = self.read().await?;
-                    let mut count = Sql::new("SELECT COUNT(*) FROM enterprises e");
+                    let reads_enterprise = filters.region.is_some() || filters.cluster.is_some() || search.is_some();
+                    if let Some(p) = &filters.region {
+                        let (lo, hi) = p.range();
+                        cond.push(" AND e.region_code >= ").bind(Arg::I(lo));
+                        cond.push(" AND e.region_code < ").bind(Arg::I(hi));
+                    }
+                    if let Some(c) = &filters.cluster {
+                        cond.push(" AND e.cluster_id = ").bind(Arg::T(c.clone()));
+                    }
+                    if let Some(text) = &search {
+                        // SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE too.
+                        let like = if PG { "ILIKE" } else { "LIKE" };
+                        cond.push(&format!(" AND (e.name {like} "))
+                            .bind(Arg::T(format!("%{}%", like_escape(text))))
+                            .push(" ESCAPE '\\' OR e.credit_code = ")
+                            .bind(Arg::T(text.to_uppercase()))
+                            .push(")");
+                    }
+                    let reads_fact = filters.sector.is_some()
+                        || filters.group.is_some()
+                        || filters.size.is_some()
+                        || from_month.is_some()
+                        || to_month.is_some();
+                    if let Some(s) = &filters.sector {
+                        cond.push(" AND f.sector = ").bind(Arg::T(s.clone()));
+                    }
+                    if let Some(g) = &filters.group {
+                        cond.push(" AND f.grp = ").bind(Arg::T(g.clone()));
+                    }
+                    if let Some(s) = &filters.size {
+                        cond.push(" AND f.size = ").bind(Arg::T(s.clone()));
+                    }
+                    if let Some(m) = from_month {
+                        cond.push(" AND f.completed_at >= ").bind(Arg::I(month_start(m)));
+                    }
+                    if let Some(m) = to_month {
+                        let next = if m % 100 == 12 { (m / 100 + 1) * 100 + 1 } else { m + 1 };
+                        cond.push(" AND f.completed_at < ").bind(Arg::I(month_start(next)));
+                    }
+                    let fact_join = " LEFT JOIN assessment_facts f ON f.enterprise_id = e.id AND f.is_latest = 1";
+                    let from = if campaign.is_some() {
+                        "campaign_members m JOIN enterprises e ON e.id = m.enterprise_id"
+                    } else {
+                        "enterprises e"
+                    };
+                    // The count joins only what its conditions read.
+                    let mut count = Sql::new("SELECT COUNT(*) FROM ");
+                    match (campaign.is_some(), reads_enterprise || reads_fact) {
+                        (true, false) => count.push("campaign_members m"),
+                        _ => count.push(from),
+                    };
+                    if reads_fact {
+                        count.push(fact_join);
+                    }
                     count.push(&cond.text);
                     count.args = cond.args.clone();
                     let total: i64 = geti(&count.fetch_one(&mut tx).await?, 0)?;
                     let mut sql = Sql::new(
                         "SELECT e.id, e.name, e.created_at, e.region_code, e.cluster_id, e.credit_code, \
-                         CAST(f.level AS BIGINT) AS level, f.score, f.completed_at, f.sector, f.grp, f.size \
-                         FROM enterprises e LEFT JOIN assessment_facts f ON f.enterprise_id = e.id AND f.is_latest = 1",
+                         CAST(f.level AS BIGINT) AS level, f.score, f.completed_at, f.sector, f.grp, f.size FROM ",
                     );
+                    sql.push(from).push(fact_join);
                     sql.push(&cond.text);
                     sql.args = cond.args;
-                    sql.push(" ORDER BY e.created_at DESC, e.id DESC LIMIT ").bind(Arg::I(limit));
+                    sql.push(if campaign.is_some() {
+                        " ORDER BY m.joined_at DESC, m.enterprise_id DESC"
+                    } else if search.is_some() {
+                        // Few rows match: sort them rather than walk every enterprise in order.
+                        " ORDER BY +e.created_at DESC, e.id DESC"
+                    } else {
+                        " ORDER BY e.created_at DESC, e.id DESC"
+                    });
+                    sql.push(" LIMIT ").bind(Arg::I(limit));
                     sql.push(" OFFSET ").bind(Arg::I(offset));
                     let rows = sql.fetch_all(&mut tx).await?;
                     tx.commit().await.db()?;
@@ -2401,7 +2601,9 @@ macro_rules! impl_regional {
                     let mut tx = self.write().await?;
                     lock_enterprise(&mut tx, enterprise_id).await?;
                     let added = sqlx::query(
-                        "INSERT INTO campaign_members (campaign_id, enterprise_id, joined_at) VALUES ($1, $2, $3) \
+                        "INSERT INTO campaign_members (campaign_id, enterprise_id, joined_at, last_activity_at, \
+                         last_completed_at) SELECT $1, id, $3, last_activity_at, last_completed_at \
+                         FROM enterprises WHERE id = $2 \
                          ON CONFLICT (campaign_id, enterprise_id) DO NOTHING",
                     )
                     .bind(campaign.id)
@@ -2413,6 +2615,7 @@ macro_rules! impl_regional {
                     .rows_affected();
                     if added > 0 {
                         campaign_delta(&mut tx, enterprise_id, campaign.id, 1).await?;
+                        copy_campaign_facts(&mut tx, CampaignFacts::Member(campaign.id, enterprise_id)).await?;
                         let mut record =
                             audit.record(crate::AuditAction::CampaignJoined, format!("campaign:{}", campaign.id));
                         let who = format!("enterprise={enterprise_id}");
@@ -2447,6 +2650,12 @@ macro_rules! impl_regional {
                         return Err(StoreError::NotFound);
                     }
                     campaign_delta(&mut tx, enterprise_id, campaign_id, -1).await?;
+                    sqlx::query("DELETE FROM campaign_facts WHERE campaign_id = $1 AND enterprise_id = $2")
+                        .bind(campaign_id)
+                        .bind(enterprise_id)
+                        .execute(&mut *tx)
+                        .await
+                        .db()?;
                     let mut record = audit.record(crate::AuditAction::CampaignLeft, format!("campaign:{campaign_id}"));
                     let who = format!("enterprise={enterprise_id}");
                     record.detail = if record.detail.is_empty() { who } else { format!("{} {who}", record.detail) };
@@ -2467,10 +2676,8 @@ macro_rules! impl_regional {
                     let mut tx = self.read().await?;
                     campaign_in(&mut tx, scope, campaign_id).await?;
                     let cut = cut(now, stuck_after_days);
-                    // Who, by status, without the facts: the count and the page's ids …
-                    let mut cond = Sql::new(
-                        " FROM campaign_members m JOIN enterprises e ON e.id = m.enterprise_id WHERE m.campaign_id = ",
-                    );
+                    // Who, by status, from the campaign's rows: the count and the page …
+                    let mut cond = Sql::new(" FROM campaign_members m WHERE m.campaign_id = ");
                     cond.bind(Arg::I(campaign_id));
                     if let Some(s) = status {
                         cond.push(" AND ");
@@ -2482,8 +2689,9 @@ macro_rules! impl_regional {
                     count.args = cond.args.clone();
                     let total: i64 = geti(&count.fetch_one(&mut tx).await?, 0)?;
                     let mut sql = Sql::new(
-                        "SELECT e.id, e.name, e.credit_code, e.region_code, m.joined_at, e.last_activity_at, \
-                         e.last_completed_at, ",
+                        "SELECT e.id, e.name, e.credit_code, e.region_code, t.joined_at, t.last_activity_at, \
+                         t.last_completed_at, t.status FROM (SELECT m.enterprise_id, m.joined_at, \
+                         m.last_activity_at, m.last_completed_at, ",
                     );
                     let mut status_expr = Sql::default();
                     status_expr.args = cond.args.clone();
@@ -2492,8 +2700,13 @@ macro_rules! impl_regional {
                     sql.push(" AS status");
                     sql.push(&cond.text);
                     sql.args = status_expr.args;
-                    sql.push(" ORDER BY m.joined_at DESC, e.id DESC LIMIT ").bind(Arg::I(limit));
+                    sql.push(" ORDER BY m.joined_at DESC, m.enterprise_id DESC LIMIT ").bind(Arg::I(limit));
                     sql.push(" OFFSET ").bind(Arg::I(offset));
+                    // … with the names of that page only.
+                    sql.push(
+                        ") t JOIN enterprises e ON e.id = t.enterprise_id \
+                         ORDER BY t.joined_at DESC, t.enterprise_id DESC",
+                    );
                     let rows = sql.fetch_all(&mut tx).await?;
                     // … then the latest results of that page only.
                     let mut ids: Vec<Id> = Vec::with_capacity(rows.len());
@@ -2535,8 +2748,7 @@ macro_rules! impl_regional {
                     let mut sql = Sql::new("SELECT s, COUNT(*) AS n FROM (SELECT ");
                     status_sql(&mut sql, cut(now, stuck_after_days));
                     sql.push(
-                        " AS s FROM campaign_members m JOIN enterprises e ON e.id = m.enterprise_id \
-                         WHERE m.campaign_id = ",
+                        " AS s FROM campaign_members m WHERE m.campaign_id = ",
                     )
                     .bind(Arg::I(campaign_id))
                     .push(") x GROUP BY s");
@@ -2573,7 +2785,7 @@ macro_rules! impl_regional {
                          SELECT m.enterprise_id, m.campaign_id, ",
                     );
                     sql.bind(Arg::T(body)).push(", ").bind(Arg::I(now));
-                    sql.push(" FROM campaign_members m JOIN enterprises e ON e.id = m.enterprise_id WHERE m.campaign_id = ")
+                    sql.push(" FROM campaign_members m WHERE m.campaign_id = ")
                         .bind(Arg::I(campaign_id))
                         .push(" AND ");
                     status_sql(&mut sql, cut(now, stuck_after_days));
@@ -2763,23 +2975,32 @@ macro_rules! impl_regional {
                             completions_by_month,
                         });
                     }
-                    let mut sql = Sql::new(
-                        "SELECT COUNT(*) AS total, COUNT(e.last_completed_at) AS assessed, \
-                         CAST(COALESCE(SUM(CASE WHEN e.last_completed_at IS NULL AND e.last_activity_at IS NOT NULL \
-                         THEN 1 ELSE 0 END), 0) AS BIGINT) AS in_progress FROM enterprises e",
-                    );
-                    if w.campaign != 0 {
-                        sql.push(" JOIN campaign_members m ON m.enterprise_id = e.id AND m.campaign_id = ")
-                            .bind(Arg::I(w.campaign));
-                    }
-                    sql.push(" WHERE 1 = 1");
-                    if let Some(p) = &w.region {
-                        let (lo, hi) = p.range();
-                        sql.push(" AND e.region_code >= ").bind(Arg::I(lo));
-                        sql.push(" AND e.region_code < ").bind(Arg::I(hi));
-                    }
-                    if let Some(c) = &w.cluster {
-                        sql.push(" AND e.cluster_id = ").bind(Arg::T(c.clone()));
+                    // A campaign's members carry what is counted: its rows only, unless a
+                    // region or cluster filter needs the enterprises.
+                    let members_only = w.campaign != 0 && w.region.is_none() && w.cluster.is_none();
+                    let t = if members_only { "m" } else { "e" };
+                    let mut sql = Sql::new(&format!(
+                        "SELECT COUNT(*) AS total, COUNT({t}.last_completed_at) AS assessed, \
+                         CAST(COALESCE(SUM(CASE WHEN {t}.last_completed_at IS NULL AND {t}.last_activity_at IS NOT NULL \
+                         THEN 1 ELSE 0 END), 0) AS BIGINT) AS in_progress FROM "
+                    ));
+                    if members_only {
+                        sql.push("campaign_members m WHERE m.campaign_id = ").bind(Arg::I(w.campaign));
+                    } else {
+                        sql.push("enterprises e");
+                        if w.campaign != 0 {
+                            sql.push(" JOIN campaign_members m ON m.enterprise_id = e.id AND m.campaign_id = ")
+                                .bind(Arg::I(w.campaign));
+                        }
+                        sql.push(" WHERE 1 = 1");
+                        if let Some(p) = &w.region {
+                            let (lo, hi) = p.range();
+                            sql.push(" AND e.region_code >= ").bind(Arg::I(lo));
+                            sql.push(" AND e.region_code < ").bind(Arg::I(hi));
+                        }
+                        if let Some(c) = &w.cluster {
+                            sql.push(" AND e.cluster_id = ").bind(Arg::T(c.clone()));
+                        }
                     }
                     let row = sql.fetch_one(&mut tx).await?;
                     tx.commit().await.db()?;
@@ -2922,21 +3143,14 @@ macro_rules! impl_regional {
                         return Ok(agg::progress(campaign_id, round1, round2, &[], k));
                     };
                     let mut sql = rounds_sql(campaign_id, round1, round2, Some(&w));
-                    sql.push(
-                        "SELECT CAST(a.level AS BIGINT) AS l1, CAST(b.level AS BIGINT) AS l2, \
-                         CAST(ROUND((b.score - a.score) * 10) AS BIGINT) AS d, COUNT(*) AS n \
-                         FROM a JOIN b ON b.enterprise_id = a.enterprise_id \
-                         GROUP BY CAST(a.level AS BIGINT), CAST(b.level AS BIGINT), CAST(ROUND((b.score - a.score) * 10) AS BIGINT)",
-                    );
+                    sql.push("SELECT l1, l2, s2 - s1 AS d, COUNT(*) AS n FROM q GROUP BY l1, l2, s2 - s1");
                     let rows = sql.fetch_all(&mut tx).await?;
                     tx.commit().await.db()?;
                     let mut raw = Vec::with_capacity(rows.len());
                     for r in &rows {
-                        let l1: i64 = get(r, "l1")?;
-                        let l2: i64 = get(r, "l2")?;
                         raw.push((
-                            u8::try_from(l1.clamp(0, 4)).unwrap_or(0),
-                            u8::try_from(l2.clamp(0, 4)).unwrap_or(0),
+                            level_of(get(r, "l1")?),
+                            level_of(get(r, "l2")?),
                             get::<i64>(r, "d")?,
                             get::<i64>(r, "n")?,
                         ));
@@ -2956,32 +3170,40 @@ macro_rules! impl_regional {
                     let (offset, limit) = bounds(page);
                     let mut tx = self.read().await?;
                     campaign_in(&mut tx, scope, campaign_id).await?;
-                    let mut count = rounds_sql(campaign_id, round1, round2, None);
-                    count.push("SELECT COUNT(*) FROM a JOIN b ON b.enterprise_id = a.enterprise_id");
-                    let total: i64 = geti(&count.fetch_one(&mut tx).await?, 0)?;
+                    // The page is cut before the names are joined; the window counts them all.
                     let mut sql = rounds_sql(campaign_id, round1, round2, None);
                     sql.push(
-                        "SELECT e.id, e.name, CAST(a.level AS BIGINT) AS l1, CAST(b.level AS BIGINT) AS l2, \
-                         a.score AS s1, b.score AS s2 FROM a JOIN b ON b.enterprise_id = a.enterprise_id \
-                         JOIN enterprises e ON e.id = a.enterprise_id \
-                         ORDER BY (b.level - a.level) DESC, (b.score - a.score) DESC, e.id LIMIT ",
+                        "SELECT t.enterprise_id, e.name, t.l1, t.l2, t.s1, t.s2, t.total FROM \
+                         (SELECT enterprise_id, l1, l2, s1, s2, COUNT(*) OVER () AS total FROM q \
+                         ORDER BY l2 - l1 DESC, s2 - s1 DESC, enterprise_id LIMIT ",
                     )
                     .bind(Arg::I(limit))
                     .push(" OFFSET ")
                     .bind(Arg::I(offset));
+                    sql.push(
+                        ") t JOIN enterprises e ON e.id = t.enterprise_id \
+                         ORDER BY t.l2 - t.l1 DESC, t.s2 - t.s1 DESC, t.enterprise_id",
+                    );
                     let rows = sql.fetch_all(&mut tx).await?;
+                    let total = match rows.first() {
+                        Some(r) => get::<i64>(r, "total")?,
+                        None if offset == 0 => 0,
+                        None => {
+                            let mut count = rounds_sql(campaign_id, round1, round2, None);
+                            count.push("SELECT COUNT(*) FROM q");
+                            geti(&count.fetch_one(&mut tx).await?, 0)?
+                        }
+                    };
                     tx.commit().await.db()?;
                     let mut out = Vec::with_capacity(rows.len());
                     for r in &rows {
-                        let l1: i64 = get(r, "l1")?;
-                        let l2: i64 = get(r, "l2")?;
                         out.push(agg::ProgressMember {
-                            enterprise_id: get(r, "id")?,
+                            enterprise_id: get(r, "enterprise_id")?,
                             name: get(r, "name")?,
-                            level_before: u8::try_from(l1.clamp(0, 4)).unwrap_or(0),
-                            level_after: u8::try_from(l2.clamp(0, 4)).unwrap_or(0),
-                            score_before: get(r, "s1")?,
-                            score_after: get(r, "s2")?,
+                            level_before: level_of(get(r, "l1")?),
+                            level_after: level_of(get(r, "l2")?),
+                            score_before: get::<i64>(r, "s1")? as f64 / 10.0,
+                            score_after: get::<i64>(r, "s2")? as f64 / 10.0,
                         });
                     }
                     Ok((out, total))
@@ -2992,6 +3214,16 @@ macro_rules! impl_regional {
                     sqlx::query("DELETE FROM fact_cube").execute(&mut *tx).await.db()?;
                     sqlx::query("DELETE FROM fact_cube_items").execute(&mut *tx).await.db()?;
                     sqlx::query("DELETE FROM fact_item_totals").execute(&mut *tx).await.db()?;
+                    sqlx::query(
+                        "UPDATE campaign_members SET \
+                         last_activity_at = (SELECT e.last_activity_at FROM enterprises e WHERE e.id = campaign_members.enterprise_id), \
+                         last_completed_at = (SELECT e.last_completed_at FROM enterprises e WHERE e.id = campaign_members.enterprise_id)",
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    sqlx::query("DELETE FROM campaign_facts").execute(&mut *tx).await.db()?;
+                    copy_campaign_facts(&mut tx, CampaignFacts::All).await?;
                     let mut members: HashMap<Id, Vec<Id>> = HashMap::new();
                     for row in sqlx::query("SELECT enterprise_id, campaign_id FROM campaign_members")
                         .fetch_all(&mut *tx)

@@ -136,6 +136,8 @@ struct FilterQuery {
     r2_to: Option<String>,
     /// The enterprise list's offset.
     offset: Option<i64>,
+    /// The enterprise list's search: part of a name, or a credit code.
+    q: Option<String>,
 }
 
 fn given(v: &Option<String>) -> Option<&str> {
@@ -1429,7 +1431,7 @@ async fn export(
     let public = is_on(&q.public);
     let k = s.export_k(&st, public);
     let tables: Vec<DashTable> = match id {
-        "enterprises" => vec![enterprise_table(&st, &c, &s.scope).await?],
+        "enterprises" => vec![enterprise_table(&st, &c, &s.scope, &p.filters, given(&q.q)).await?],
         "progress" | "transitions" => {
             let Some(cid) = p.filters.campaign else {
                 return Ok(bad_request());
@@ -1638,7 +1640,13 @@ fn enterprise_columns(c: &Ctx) -> Vec<String> {
 }
 
 /// The whole list as one table (individual data of consenting members: never suppressed).
-async fn enterprise_table(st: &AppState, c: &Ctx, scope: &Scope) -> Result<DashTable, AppError> {
+async fn enterprise_table(
+    st: &AppState,
+    c: &Ctx,
+    scope: &Scope,
+    filters: &Filters,
+    search: Option<&str>,
+) -> Result<DashTable, AppError> {
     let mut t = DashTable::new("enterprises", c, enterprise_columns(c));
     t.title = c.t("ent.title").to_owned();
     let mut names = RegionNames::default();
@@ -1648,6 +1656,8 @@ async fn enterprise_table(st: &AppState, c: &Ctx, scope: &Scope) -> Result<DashT
             .store
             .visible_enterprises(
                 scope,
+                filters,
+                search,
                 Page {
                     offset,
                     limit: EXPORT_PAGE,
@@ -1681,11 +1691,17 @@ async fn enterprise_table(st: &AppState, c: &Ctx, scope: &Scope) -> Result<DashT
 #[template(path = "dashboards/enterprises.html")]
 struct EnterprisesTpl<'a> {
     c: &'a Ctx,
+    form: FormView,
+    /// The search box's text.
+    search: String,
     rows: Vec<EntRow>,
     total: i64,
     offset: i64,
     prev: Option<i64>,
     next: Option<i64>,
+    /// The filters and the search as a query string (pager and export links); empty or `a=b&…`.
+    query: String,
+    exports: Vec<(String, String)>,
 }
 
 async fn enterprises(
@@ -1694,29 +1710,74 @@ async fn enterprises(
     Query(q): Query<FilterQuery>,
 ) -> AppResult {
     let s = staff(&c)?;
+    let kb = &st.engine.kb;
+    let campaigns = campaigns_of(&st, &s.scope).await?;
     let offset = page_offset(q.offset.unwrap_or(0));
-    let (list, total) = st
-        .store
-        .visible_enterprises(
-            &s.scope,
-            Page {
-                offset,
-                limit: PER_PAGE,
-            },
-        )
-        .await
-        .map_err(store_err)?;
-    let rows = enterprise_rows(&st, &c, &list, &mut RegionNames::default()).await?;
+    let search = given(&q.q).map(|t| t.chars().take(100).collect::<String>());
+    let (status, form, parsed) = match parse_filters(&c, kb, &q) {
+        Ok(p) => (
+            StatusCode::OK,
+            form_view(&st, &c, &s, &p, &campaigns).await?,
+            Some(p),
+        ),
+        Err(errors) => {
+            let mut form = form_view(&st, &c, &s, &Parsed::default(), &campaigns).await?;
+            form.errors = errors;
+            (StatusCode::BAD_REQUEST, form, None)
+        }
+    };
+    let (rows, total, query) = match &parsed {
+        Some(p) => {
+            let (list, total) = st
+                .store
+                .visible_enterprises(
+                    &s.scope,
+                    &p.filters,
+                    search.as_deref(),
+                    Page {
+                        offset,
+                        limit: PER_PAGE,
+                    },
+                )
+                .await
+                .map_err(store_err)?;
+            let rows = enterprise_rows(&st, &c, &list, &mut RegionNames::default()).await?;
+            let mut query = p.query();
+            if let Some(text) = &search {
+                let mut ser = form_urlencoded::Serializer::new(query);
+                ser.append_pair("q", text);
+                query = ser.finish();
+            }
+            (rows, total, query)
+        }
+        None => (Vec::new(), 0, String::new()),
+    };
     let next = offset.saturating_add(PER_PAGE);
+    let mut form = form;
+    form.any = form.any || search.is_some();
+    let sep = if query.is_empty() { "" } else { "?" };
+    let exports = ["xlsx", "csv"]
+        .iter()
+        .map(|ext| {
+            (
+                format!("/region/export/enterprises.{ext}{sep}{query}"),
+                c.tf1("dash.download", "ext", ext),
+            )
+        })
+        .collect();
     let tpl = EnterprisesTpl {
         c: &c,
+        form,
+        search: search.unwrap_or_default(),
         rows,
         total,
         offset,
         prev: (offset > 0).then(|| offset.saturating_sub(PER_PAGE).max(0)),
         next: (next < total).then_some(next),
+        query,
+        exports,
     };
-    Ok((StatusCode::OK, Html(tpl.render()?)).into_response())
+    Ok((status, Html(tpl.render()?)).into_response())
 }
 
 pub struct AssessmentRow {

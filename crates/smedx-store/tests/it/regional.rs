@@ -777,7 +777,7 @@ pub async fn joining_a_campaign_is_consent(store: &dyn Store) {
         not_found,
     );
     let (visible, _) = store
-        .visible_enterprises(&region("3205"), all_pages())
+        .visible_enterprises(&region("3205"), &Filters::default(), None, all_pages())
         .await
         .expect("list");
     assert!(visible.is_empty());
@@ -848,7 +848,7 @@ pub async fn joining_a_campaign_is_consent(store: &dyn Store) {
         not_found,
     );
     let (visible, total) = store
-        .visible_enterprises(&region("3205"), all_pages())
+        .visible_enterprises(&region("3205"), &Filters::default(), None, all_pages())
         .await
         .expect("list");
     assert_eq!(total, 1);
@@ -1091,6 +1091,58 @@ pub async fn members_are_joined_finished_or_stuck_and_get_reminders(store: &dyn 
             .iter()
             .any(|e| e.action == "reminders_sent" && e.detail.contains("count=2"))
     );
+
+    // An import that assesses a stuck member again (matched by credit code) finishes it.
+    store
+        .set_enterprise_location(
+            early,
+            &EnterpriseLocation {
+                region_code: Some("320506"),
+                cluster_id: None,
+                credit_code: Some("91320506000000077X"),
+            },
+        )
+        .await
+        .expect("credit code");
+    let imported = store
+        .import_enterprises(
+            &scope,
+            &[record(
+                2,
+                "早评",
+                Some("91320506000000077X"),
+                "320506",
+                None,
+            )],
+            &mut AssessmentList(vec![Some(self::done(&spec(2, 44.0), now - DAY))]),
+            None,
+            now,
+            &audit(),
+        )
+        .await
+        .expect("import");
+    assert!(matches!(imported, ImportResult::Imported(_)));
+    let counts = store
+        .member_counts(&scope, c.id, 14, now)
+        .await
+        .expect("counts");
+    assert_eq!(
+        (counts.members, counts.finished, counts.stuck, counts.joined),
+        (5, 2, 1, 2)
+    );
+    let (stuck, total) = store
+        .campaign_members(
+            &scope,
+            c.id,
+            Some(MemberStatus::Stuck),
+            14,
+            now,
+            all_pages(),
+        )
+        .await
+        .expect("stuck");
+    assert_eq!(total, 1);
+    assert_eq!(stuck[0].enterprise_id, idle);
 }
 
 // ---- facts and dashboards -------------------------------------------------------------------------
@@ -1507,6 +1559,142 @@ pub async fn dashboards_respect_scope_and_filters(store: &dyn Store) {
     );
 }
 
+pub async fn enterprise_list_is_filtered_and_searched(store: &dyn Store) {
+    let e = population(store).await;
+    let gov = authority(store, "320500").await;
+    let mut campaigns = Vec::new();
+    for name in ["试点", "第二批"] {
+        campaigns.push(
+            store
+                .create_campaign(
+                    &region("3205"),
+                    gov,
+                    &new_campaign(name, None, 2),
+                    NOW,
+                    &audit(),
+                )
+                .await
+                .expect("campaign"),
+        );
+    }
+    let (c, c2) = (&campaigns[0], &campaigns[1]);
+    for m in [e[0], e[1], e[6]] {
+        store
+            .join_campaign(m, &c.invite_code, NOW, &audit())
+            .await
+            .expect("join");
+    }
+    store
+        .join_campaign(e[2], &c2.invite_code, NOW, &audit())
+        .await
+        .expect("join");
+    let suzhou = region("3205");
+    let list = |scope: Scope, f: Filters, search: Option<&'static str>| async move {
+        let (rows, total) = store
+            .visible_enterprises(&scope, &f, search, all_pages())
+            .await
+            .expect("list");
+        let mut names: Vec<String> = rows.iter().map(|r| r.enterprise.name.clone()).collect();
+        names.sort();
+        assert_eq!(usize::try_from(total).ok(), Some(names.len()), "total");
+        names
+    };
+    let by_campaign = |id: Id| Filters {
+        campaign: Some(id),
+        ..Filters::default()
+    };
+    assert_eq!(
+        list(suzhou.clone(), Filters::default(), None).await,
+        ["e1", "e2", "e3", "e7"]
+    );
+    assert_eq!(
+        list(suzhou.clone(), by_campaign(c.id), None).await,
+        ["e1", "e2", "e7"]
+    );
+    assert_eq!(list(suzhou.clone(), by_campaign(c2.id), None).await, ["e3"]);
+    assert_eq!(list(Scope::All, by_campaign(c2.id), None).await, ["e3"]);
+    expect_err(
+        store
+            .visible_enterprises(&region("3201"), &by_campaign(c.id), None, all_pages())
+            .await,
+        "another city's campaign",
+        not_found,
+    );
+    let textile = Filters {
+        sector: Some("textile".into()),
+        ..Filters::default()
+    };
+    assert_eq!(list(suzhou.clone(), textile, None).await, ["e2"]);
+    let november = Filters {
+        from_month: Some(202_311),
+        to_month: Some(202_311),
+        ..Filters::default()
+    };
+    assert_eq!(
+        list(suzhou.clone(), november, None).await,
+        ["e1", "e2"],
+        "e7 has no completed assessment"
+    );
+    let kunshan = Filters {
+        region: RegionPrefix::parse("320581"),
+        ..Filters::default()
+    };
+    assert_eq!(list(suzhou.clone(), kunshan, None).await, ["e3"]);
+    let wz = Filters {
+        cluster: Some("wz".into()),
+        ..Filters::default()
+    };
+    assert_eq!(list(suzhou.clone(), wz, None).await, ["e1", "e2"]);
+    assert_eq!(
+        list(suzhou.clone(), Filters::default(), Some("E2")).await,
+        ["e2"]
+    );
+    assert!(
+        list(suzhou.clone(), Filters::default(), Some("%"))
+            .await
+            .is_empty(),
+        "a wildcard is searched for literally"
+    );
+    assert!(
+        list(Scope::All, Filters::default(), Some("e5")).await == ["e5"],
+        "an administrator finds any enterprise"
+    );
+    assert!(
+        list(suzhou.clone(), Filters::default(), Some("e5"))
+            .await
+            .is_empty(),
+        "an authority finds only members of its campaigns"
+    );
+    let (page, total) = store
+        .visible_enterprises(
+            &suzhou,
+            &by_campaign(c.id),
+            None,
+            Page {
+                offset: 0,
+                limit: 2,
+            },
+        )
+        .await
+        .expect("a page");
+    assert_eq!((page.len(), total), (2, 3));
+    expect_err(
+        store
+            .visible_enterprises(
+                &suzhou,
+                &Filters {
+                    from_month: Some(202_313),
+                    ..Filters::default()
+                },
+                None,
+                all_pages(),
+            )
+            .await,
+        "no such month",
+        invalid,
+    );
+}
+
 pub async fn small_groups_are_suppressed(store: &dyn Store) {
     population(store).await;
     let none = Filters::default();
@@ -1715,6 +1903,106 @@ pub async fn target_tracker_and_progress_between_rounds(store: &dyn Store) {
         (45.0, 62.0)
     );
     assert_eq!(ids.len(), 6);
+}
+
+pub async fn progress_takes_the_later_of_two_assessments_of_the_same_second(store: &dyn Store) {
+    let gov = authority(store, "320500").await;
+    let c = store
+        .create_campaign(
+            &region("3205"),
+            gov,
+            &new_campaign("同秒", None, 2),
+            NOW,
+            &audit(),
+        )
+        .await
+        .expect("campaign");
+    let (r1, r2) = (
+        TimeRange {
+            from: at(2023, 12, 1),
+            to: at(2024, 1, 1),
+        },
+        TimeRange {
+            from: at(2024, 3, 1),
+            to: at(2024, 4, 1),
+        },
+    );
+    // "before" joins and then is assessed; "after" is assessed and then joins (its facts are
+    // copied). Each has two round-2 assessments completed in the same second: the later one
+    // (the higher id) counts.
+    let mut firms = Vec::new();
+    for (name, join_first) in [("before", true), ("after", false)] {
+        let e = firm(store, name, Some("320506"), None).await;
+        if join_first {
+            store
+                .join_campaign(e, &c.invite_code, NOW, &audit())
+                .await
+                .expect("join");
+        }
+        complete(store, e, &spec(1, 30.0), at(2023, 12, 5)).await;
+        complete(store, e, &spec(3, 70.0), at(2024, 3, 5)).await;
+        complete(store, e, &spec(2, 45.5), at(2024, 3, 5)).await;
+        if !join_first {
+            store
+                .join_campaign(e, &c.invite_code, NOW, &audit())
+                .await
+                .expect("join");
+        }
+        firms.push(e);
+    }
+    for when in ["maintained", "rebuilt"] {
+        if when == "rebuilt" {
+            store.rebuild_rollups().await.expect("rebuild");
+        }
+        let (movers, total) = store
+            .progress_members(&Scope::All, c.id, r1, r2, all_pages())
+            .await
+            .expect("members");
+        assert_eq!(total, 2, "{when}");
+        for m in &movers {
+            assert_eq!(
+                (m.level_before, m.level_after, m.score_before, m.score_after),
+                (1, 2, 30.0, 45.5),
+                "{when}: {}",
+                m.name
+            );
+        }
+        let p = store
+            .progress(&Scope::All, c.id, r1, r2, &Filters::default(), 1)
+            .await
+            .expect("progress");
+        assert_eq!(p.transitions[1][2], Cell::Shown(2), "{when}");
+        assert_eq!(p.median_change, Cell::Shown(15.5), "{when}");
+    }
+    // Paging: the second page holds the other member, the total stays.
+    let (second, total) = store
+        .progress_members(
+            &Scope::All,
+            c.id,
+            r1,
+            r2,
+            Page {
+                offset: 1,
+                limit: 1,
+            },
+        )
+        .await
+        .expect("page 2");
+    assert_eq!((second.len(), total), (1, 2));
+    let (beyond, total) = store
+        .progress_members(
+            &Scope::All,
+            c.id,
+            r1,
+            r2,
+            Page {
+                offset: 5,
+                limit: 1,
+            },
+        )
+        .await
+        .expect("page 6");
+    assert_eq!((beyond.len(), total), (0, 2));
 }
 
 // ---- import -------------------------------------------------------------------------------------
@@ -1990,7 +2278,7 @@ pub async fn import_is_all_or_nothing(store: &dyn Store, probe: &dyn Probe) {
         "甲 moved to level 3; 乙 kept its newer level 2"
     );
     let (all, _) = store
-        .visible_enterprises(&Scope::All, all_pages())
+        .visible_enterprises(&Scope::All, &Filters::default(), None, all_pages())
         .await
         .expect("list");
     let jia = all
@@ -2058,7 +2346,44 @@ async fn snapshot(store: &dyn Store, campaign: Id) -> Vec<Value> {
             .expect("dashboard");
         out.push(serde_json::to_value(&d).expect("json"));
     }
+    // The two-round comparison reads the campaign's copy of its members' facts.
+    let (r1, r2) = snapshot_rounds();
+    for f in [
+        Filters::default(),
+        Filters {
+            region: RegionPrefix::parse("3201"),
+            ..Filters::default()
+        },
+    ] {
+        let p = store
+            .progress(&Scope::All, campaign, r1, r2, &f, 1)
+            .await
+            .expect("progress");
+        out.push(serde_json::to_value(&p).expect("json"));
+    }
+    let (movers, total) = store
+        .progress_members(&Scope::All, campaign, r1, r2, all_pages())
+        .await
+        .expect("progress members");
+    out.push(json!({
+        "total": total,
+        "members": serde_json::to_value(&movers).expect("json"),
+    }));
     out
+}
+
+/// Round 1: November 2023 to January 2024; round 2: November 2023 to March 2024.
+fn snapshot_rounds() -> (TimeRange, TimeRange) {
+    (
+        TimeRange {
+            from: at(2023, 11, 1),
+            to: at(2024, 2, 1),
+        },
+        TimeRange {
+            from: at(2023, 11, 1),
+            to: at(2024, 4, 1),
+        },
+    )
 }
 
 pub async fn rollups_match_a_rebuild(store: &dyn Store) {
@@ -2123,6 +2448,38 @@ pub async fn rollups_match_a_rebuild(store: &dyn Store) {
         n(moved.assessed),
         2,
         "the moved firm counts where it now is"
+    );
+    // Members: e1 (joined after its assessment, then moved to Nanjing), e2 (assessed again after
+    // joining) and e7 (assessed only after round 1); e4 left.
+    let (r1, r2) = snapshot_rounds();
+    let (movers, total) = store
+        .progress_members(&Scope::All, c.id, r1, r2, all_pages())
+        .await
+        .expect("progress members");
+    assert_eq!(total, 2);
+    let who: Vec<(Id, u8, u8)> = movers
+        .iter()
+        .map(|m| (m.enterprise_id, m.level_before, m.level_after))
+        .collect();
+    assert_eq!(who, [(e[1], 2, 3), (e[0], 1, 1)], "e2 moved up, e1 did not");
+    let nanjing = store
+        .progress(
+            &Scope::All,
+            c.id,
+            r1,
+            r2,
+            &Filters {
+                region: RegionPrefix::parse("3201"),
+                ..Filters::default()
+            },
+            1,
+        )
+        .await
+        .expect("progress in Nanjing");
+    assert_eq!(
+        nanjing.both,
+        Cell::Shown(1),
+        "the moved member counts where it now is"
     );
     let stats = store.rebuild_rollups().await.expect("rebuild");
     assert_eq!(stats.facts, 8);
@@ -2197,7 +2554,12 @@ pub async fn a_malformed_scope_sees_nothing(store: &dyn Store) {
         .expect("campaigns");
     assert!(campaigns.is_empty());
     let (visible, _) = store
-        .visible_enterprises(&Scope::Cluster(String::new()), all_pages())
+        .visible_enterprises(
+            &Scope::Cluster(String::new()),
+            &Filters::default(),
+            None,
+            all_pages(),
+        )
         .await
         .expect("visible");
     assert!(visible.is_empty());

@@ -101,6 +101,8 @@ async fn enterprise_id(store: &dyn Store, name: &str) -> Id {
     let (list, _) = store
         .visible_enterprises(
             &Scope::All,
+            &Default::default(),
+            None,
             Page {
                 offset: 0,
                 limit: 1000,
@@ -613,6 +615,84 @@ async fn individual_enterprises_only_through_campaign_membership() {
         njb.get(&format!("/region/enterprises/{m}")).await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test]
+async fn the_enterprise_list_takes_the_dashboard_filters_and_a_search() {
+    let w = world().await;
+    let app = &w.app;
+    let js = login(app, JIANGSU).await;
+    let c = w.suzhou_campaign;
+
+    // The province narrowed to the Suzhou campaign: its 7 members, in the page and the export.
+    let page = js.get(&format!("/region/enterprises?campaign={c}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("共 7 家企业"), "{}", page.text);
+    assert!(
+        !page.text.contains("南京企业"),
+        "Nanjing's member is not in it"
+    );
+    assert!(
+        page.text
+            .contains(&format!("/region/export/enterprises.csv?campaign={c}")),
+        "the export keeps the filter"
+    );
+    let rows = csv(&js, &format!("/region/export/enterprises.csv?campaign={c}")).await;
+    assert_eq!(rows.len(), 1 + 7, "a header and the 7 members");
+    assert!(
+        rows.iter()
+            .skip(1)
+            .all(|r| r.iter().any(|v| v.starts_with("9132050"))),
+        "Suzhou credit codes only: {rows:?}"
+    );
+    // With the cluster too: the four members in the park.
+    let park = js
+        .get(&format!(
+            "/region/enterprises?campaign={c}&cluster=wz-precision"
+        ))
+        .await;
+    assert!(park.text.contains("共 4 家企业"), "{}", park.text);
+
+    // A search by part of the name, with the filter; the pager keeps both.
+    let found = js
+        .get(&format!(
+            "/region/enterprises?campaign={c}&q=%E4%BC%81%E4%B8%9A00"
+        ))
+        .await;
+    assert!(found.text.contains("共 1 家企业"), "{}", found.text);
+    assert!(
+        found.text.contains("value=\"企业00\""),
+        "the search box is filled in"
+    );
+    let nothing = js
+        .get("/region/enterprises?q=%E6%97%A0%E6%AD%A4%E4%BC%81%E4%B8%9A")
+        .await;
+    assert_eq!(nothing.status, StatusCode::OK);
+    assert!(
+        nothing.text.contains("没有符合条件的企业"),
+        "{}",
+        nothing.text
+    );
+
+    // Bad filters are explained; another authority's campaign is not found.
+    let bad = js.get("/region/enterprises?from=2026-13").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text.contains("err-summary"));
+    let nj = login(app, NANJING).await;
+    for path in [
+        format!("/region/enterprises?campaign={c}"),
+        format!("/region/export/enterprises.csv?campaign={c}"),
+    ] {
+        let r = nj.get(&path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!r.text.contains("苏州企业"), "{path}");
+    }
+
+    // In English too.
+    let en = js
+        .get(&format!("/region/enterprises?campaign={c}&lang=en"))
+        .await;
+    assert!(en.text.contains("7 enterprises"), "{}", en.text);
 }
 
 #[tokio::test]

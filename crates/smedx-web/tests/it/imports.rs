@@ -42,7 +42,7 @@ async fn sample_clusters(app: &App) {
 async fn enterprises(app: &App) -> i64 {
     app.state
         .store
-        .visible_enterprises(&Scope::All, Page::default())
+        .visible_enterprises(&Scope::All, &Default::default(), None, Page::default())
         .await
         .expect("enterprises")
         .1
