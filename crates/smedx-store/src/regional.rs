@@ -729,8 +729,11 @@ macro_rules! impl_regional {
             const ITEM_CHUNK: usize = 3000;
             const ROW_CHUNK: usize = 500;
             const IN_CHUNK: usize = 900;
-            /// A delta holding this many keys is written out before more is added.
-            const FLUSH_KEYS: usize = 400_000;
+            /// A delta holding this many keys is written out before more is added. A key is
+            /// written once per flush however many facts it counts, so a bulk import or a rebuild
+            /// writes far fewer rows with a large delta (100,000 imported facts touch about 2
+            /// million keys); at roughly 70 bytes a key, this bounds the delta near 200 MB.
+            const FLUSH_KEYS: usize = 3_000_000;
 
             // ---- dynamic SQL ------------------------------------------------------------------
 
@@ -1770,21 +1773,9 @@ macro_rules! impl_regional {
                     facts_of[*i] = (Some(located[*i].0), located[*i].1.clone());
                     fresh.insert(*id);
                 }
-                for chunk in new_rows.chunks(ROW_CHUNK) {
-                    let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-                        "INSERT INTO enterprises (id, name, created_at, region_code, cluster_id, credit_code) ",
-                    );
-                    qb.push_values(chunk, |mut b, i| {
-                        let r = &rows[*i];
-                        b.push_bind(enterprise_of[*i])
-                            .push_bind(r.name.trim().to_owned())
-                            .push_bind(now)
-                            .push_bind(located[*i].0)
-                            .push_bind(located[*i].1.clone())
-                            .push_bind(r.credit_code.clone());
-                    });
-                    qb.build().execute(&mut *conn).await.db()?;
-                }
+                // New enterprises are written batch by batch with their assessments, so that
+                // their last completion is known when they are inserted.
+                let mut new_left: &[usize] = &new_rows;
 
                 // Assessments and facts, batch by batch.
                 let mut counts = ImportCounts {
@@ -1809,6 +1800,31 @@ macro_rules! impl_regional {
                             Ok(Some(a)) => batch.push((i, a)),
                             Ok(None) => {}
                             Err(msg) => problems.push(problem(rows[i].row, "assessment", ImportProblemKind::Assessment, &msg)),
+                        }
+                    }
+                    let split = new_left.partition_point(|i| *i < end);
+                    let (new_here, rest) = new_left.split_at(split);
+                    new_left = rest;
+                    if problems.is_empty() && !new_here.is_empty() {
+                        let done_at: HashMap<usize, i64> = batch.iter().map(|(i, a)| (*i, a.completed_at)).collect();
+                        for chunk in new_here.chunks(ROW_CHUNK) {
+                            let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+                                "INSERT INTO enterprises (id, name, created_at, region_code, cluster_id, credit_code, \
+                                 last_activity_at, last_completed_at) ",
+                            );
+                            qb.push_values(chunk, |mut b, i| {
+                                let r = &rows[*i];
+                                let at = done_at.get(i).copied();
+                                b.push_bind(enterprise_of[*i])
+                                    .push_bind(r.name.trim().to_owned())
+                                    .push_bind(now)
+                                    .push_bind(located[*i].0)
+                                    .push_bind(located[*i].1.clone())
+                                    .push_bind(r.credit_code.clone())
+                                    .push_bind(at)
+                                    .push_bind(at);
+                            });
+                            qb.build().execute(&mut *conn).await.db()?;
                         }
                     }
                     if problems.is_empty() && !batch.is_empty() {
@@ -1838,7 +1854,9 @@ macro_rules! impl_regional {
                                     fact,
                                 });
                             }
-                            touched.push(enterprise);
+                            if !fresh.contains(&enterprise) {
+                                touched.push(enterprise);
+                            }
                         }
                         drop(batch);
                         for chunk in docs.chunks(ROW_CHUNK) {
@@ -1878,7 +1896,8 @@ macro_rules! impl_regional {
                 }
                 apply_delta(conn, &delta).await?;
 
-                // What the campaign pages read.
+                // What the campaign pages read, for the enterprises that existed (new ones were
+                // written with it).
                 touched.sort_unstable();
                 touched.dedup();
                 for chunk in in_lists(&touched) {
@@ -1893,9 +1912,7 @@ macro_rules! impl_regional {
                     sql.bind_list(chunk.iter().map(|id| Arg::I(*id)));
                     sql.execute(conn).await?;
                 }
-                // Only enterprises that existed can be members.
-                let known: Vec<Id> = touched.iter().copied().filter(|e| !fresh.contains(e)).collect();
-                sync_members(conn, &known).await?;
+                sync_members(conn, &touched).await?;
                 Ok(ImportResult::Imported(counts))
             }
 
