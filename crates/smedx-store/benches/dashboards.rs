@@ -283,14 +283,14 @@ impl Population {
         } else {
             days_from_civil(2026, 3, 1) + rng.below(240) as i64
         };
-        NewCompletedAssessment {
-            profile: json!({"industry": "C3311", "employees": 50, "revenue": 30_000_000}),
-            answers: json!({"scenarios": {"quality": level}}),
-            result,
-            score: Some(score),
-            level: Some(i64::from(level)),
-            completed_at: day * 86_400 + 36_000,
-        }
+        NewCompletedAssessment::new(
+            &json!({"industry": "C3311", "employees": 50, "revenue": 30_000_000}),
+            &json!({"scenarios": {"quality": level}}),
+            &result,
+            Some(score),
+            Some(i64::from(level)),
+            day * 86_400 + 36_000,
+        )
     }
 }
 

@@ -246,13 +246,40 @@ pub struct NewEnterpriseRecord {
 /// A completed assessment to store with an imported enterprise.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCompletedAssessment {
-    pub profile: serde_json::Value,
-    pub answers: serde_json::Value,
-    /// The engine's report (its fact is derived from it).
-    pub result: serde_json::Value,
+    /// The documents as stored (JSON text).
+    pub profile: String,
+    pub answers: String,
+    /// The engine's report as stored (JSON text).
+    pub result: String,
+    /// What the dashboards count of the report (None: a report without an assessment).
+    pub fact: Option<crate::facts::Fact>,
     pub score: Option<f64>,
     pub level: Option<i64>,
     pub completed_at: i64,
+}
+
+impl NewCompletedAssessment {
+    /// An assessment ready to store: its documents as text and the fact of its report. Made
+    /// by the source, batch by batch in parallel, so that the import's writing loop only
+    /// writes.
+    pub fn new(
+        profile: &serde_json::Value,
+        answers: &serde_json::Value,
+        result: &serde_json::Value,
+        score: Option<f64>,
+        level: Option<i64>,
+        completed_at: i64,
+    ) -> NewCompletedAssessment {
+        NewCompletedAssessment {
+            profile: profile.to_string(),
+            answers: answers.to_string(),
+            result: result.to_string(),
+            fact: crate::facts::Fact::from_report(result),
+            score,
+            level,
+            completed_at,
+        }
+    }
 }
 
 /// Produces the imported rows' assessments batch by batch while the import writes, so that a
@@ -265,6 +292,58 @@ pub trait AssessmentSource: Send {
         &mut self,
         rows: std::ops::Range<usize>,
     ) -> Vec<std::result::Result<Option<NewCompletedAssessment>, String>>;
+}
+
+/// The assessments of a range of rows, as an [`AssessmentSource`] returns them.
+pub type AssessmentBatch = Vec<std::result::Result<Option<NewCompletedAssessment>, String>>;
+
+/// A source that computes the batch after the one asked for on a background thread while the
+/// import writes the current one: the engine's work and the database's overlap (the store asks
+/// for consecutive ranges of one length). A range other than the one computed ahead is
+/// computed on the spot.
+pub struct Prefetching<F> {
+    compute: std::sync::Arc<F>,
+    /// The number of rows (no batch is computed ahead past it).
+    rows: usize,
+    ahead: Option<(
+        std::ops::Range<usize>,
+        std::thread::JoinHandle<AssessmentBatch>,
+    )>,
+}
+
+impl<F> Prefetching<F>
+where
+    F: Fn(std::ops::Range<usize>) -> AssessmentBatch + Send + Sync + 'static,
+{
+    pub fn new(rows: usize, compute: F) -> Prefetching<F> {
+        Prefetching {
+            compute: std::sync::Arc::new(compute),
+            rows,
+            ahead: None,
+        }
+    }
+}
+
+impl<F> AssessmentSource for Prefetching<F>
+where
+    F: Fn(std::ops::Range<usize>) -> AssessmentBatch + Send + Sync + 'static,
+{
+    fn assessments(&mut self, range: std::ops::Range<usize>) -> AssessmentBatch {
+        let out = match self.ahead.take() {
+            Some((r, handle)) if r == range => match handle.join() {
+                Ok(batch) => batch,
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            _ => (self.compute)(range.clone()),
+        };
+        let next = range.end..range.end.saturating_add(range.len()).min(self.rows);
+        if !next.is_empty() {
+            let compute = std::sync::Arc::clone(&self.compute);
+            let r = next.clone();
+            self.ahead = Some((next, std::thread::spawn(move || compute(r))));
+        }
+        out
+    }
 }
 
 /// No assessments: enterprises only.
@@ -1832,33 +1911,32 @@ macro_rules! impl_regional {
                         let mut docs: Vec<(Id, Id, String, String, String, Option<f64>, Option<i64>, i64)> =
                             Vec::with_capacity(batch.len());
                         let mut fact_rows: Vec<FactRow> = Vec::new();
-                        for ((i, a), aid) in batch.iter().zip(&aids) {
-                            let enterprise = enterprise_of[*i];
-                            docs.push((
-                                *aid,
-                                enterprise,
-                                to_json(&a.profile)?,
-                                to_json(&a.answers)?,
-                                to_json(&a.result)?,
-                                a.score.filter(|s| s.is_finite()),
-                                a.level,
-                                a.completed_at,
-                            ));
-                            if let Some(fact) = Fact::from_report(&a.result) {
+                        for ((i, a), aid) in batch.into_iter().zip(&aids) {
+                            let enterprise = enterprise_of[i];
+                            if let Some(fact) = a.fact {
                                 fact_rows.push(FactRow {
                                     assessment_id: *aid,
                                     enterprise_id: enterprise,
-                                    region_code: facts_of[*i].0,
-                                    cluster_id: facts_of[*i].1.clone(),
+                                    region_code: facts_of[i].0,
+                                    cluster_id: facts_of[i].1.clone(),
                                     completed_at: a.completed_at,
                                     fact,
                                 });
                             }
+                            docs.push((
+                                *aid,
+                                enterprise,
+                                a.profile,
+                                a.answers,
+                                a.result,
+                                a.score.filter(|s| s.is_finite()),
+                                a.level,
+                                a.completed_at,
+                            ));
                             if !fresh.contains(&enterprise) {
                                 touched.push(enterprise);
                             }
                         }
-                        drop(batch);
                         for chunk in docs.chunks(ROW_CHUNK) {
                             let mut qb: QueryBuilder<Db> = QueryBuilder::new(
                                 "INSERT INTO assessments (id, enterprise_id, status, step, profile, answers, result, \

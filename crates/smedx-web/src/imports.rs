@@ -35,8 +35,8 @@ use smedx_io::import::{ImportOptions, looks_like_xlsx, parse_csv_with, parse_xls
 use smedx_io::{ImportErrors, ImportRow};
 use smedx_store::jobs::{ImportJob, JobStatus, JobUpdate};
 use smedx_store::regional::{
-    AssessmentSource, ImportProblem, ImportProblemKind, ImportResult, NewCompletedAssessment,
-    NewEnterpriseRecord,
+    AssessmentBatch, AssessmentSource, ImportProblem, ImportProblemKind, ImportResult,
+    NewCompletedAssessment, NewEnterpriseRecord, Prefetching,
 };
 use smedx_store::{Page, Role, Scope};
 
@@ -535,47 +535,43 @@ fn store_problems(problems: &[ImportProblem]) -> serde_json::Value {
     problems_json(list, problems.len())
 }
 
-/// The rows' assessments, computed batch by batch (in parallel) as the store asks for them.
+/// The rows' assessments, computed batch by batch (in parallel, the next batch while the store
+/// writes the current one) as the store asks for them.
 struct FileSource {
-    engine: Arc<Engine>,
-    rows: Arc<Vec<ImportRow>>,
-    now: i64,
+    inner: Prefetching<Box<dyn Fn(std::ops::Range<usize>) -> AssessmentBatch + Send + Sync>>,
 }
 
 impl FileSource {
-    fn compute(
-        &self,
-        range: std::ops::Range<usize>,
-    ) -> Vec<Result<Option<NewCompletedAssessment>, String>> {
-        let engine = &self.engine;
-        let now = self.now;
-        self.rows
-            .get(range)
-            .unwrap_or_default()
-            .par_iter()
-            .map(|r| {
-                if !r.has_answers {
-                    return Ok(None);
-                }
-                assess_row(engine, r, now).map(Some)
-            })
-            .collect()
+    fn new(engine: Arc<Engine>, rows: Arc<Vec<ImportRow>>, now: i64) -> FileSource {
+        let n = rows.len();
+        let compute = move |range: std::ops::Range<usize>| -> AssessmentBatch {
+            rows.get(range)
+                .unwrap_or_default()
+                .par_iter()
+                .map(|r| {
+                    if !r.has_answers {
+                        return Ok(None);
+                    }
+                    assess_row(&engine, r, now).map(Some)
+                })
+                .collect()
+        };
+        FileSource {
+            inner: Prefetching::new(n, Box::new(compute)),
+        }
     }
 }
 
 impl AssessmentSource for FileSource {
-    fn assessments(
-        &mut self,
-        range: std::ops::Range<usize>,
-    ) -> Vec<Result<Option<NewCompletedAssessment>, String>> {
+    fn assessments(&mut self, range: std::ops::Range<usize>) -> AssessmentBatch {
         // The store calls this from its async import: on a multi-threaded runtime, tell it that
-        // this thread is busy for a while so other requests move to the other workers.
+        // this thread may wait a while so other requests move to the other workers.
         let multi = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
         if multi {
-            tokio::task::block_in_place(|| self.compute(range))
+            tokio::task::block_in_place(|| self.inner.assessments(range))
         } else {
-            self.compute(range)
+            self.inner.assessments(range)
         }
     }
 }
@@ -597,14 +593,14 @@ fn assess_row(engine: &Engine, r: &ImportRow, now: i64) -> Result<NewCompletedAs
         .as_deref()
         .and_then(smedx_store::scope::parse_date)
         .map_or(now, |d| d * 86_400 + 12 * 3600);
-    Ok(NewCompletedAssessment {
-        profile: r.profile_value(),
-        answers: r.answers_value(),
-        score: report.assessment.as_ref().map(|x| x.score),
-        level: report.assessment.as_ref().map(|x| i64::from(x.level)),
-        result,
+    Ok(NewCompletedAssessment::new(
+        &r.profile_value(),
+        &r.answers_value(),
+        &result,
+        report.assessment.as_ref().map(|x| x.score),
+        report.assessment.as_ref().map(|x| i64::from(x.level)),
         completed_at,
-    })
+    ))
 }
 
 async fn finish(
@@ -716,11 +712,7 @@ async fn run_job(
                     cluster_id: r.enterprise.cluster.clone(),
                 })
                 .collect();
-            let mut source = FileSource {
-                engine: st.engine.clone(),
-                rows,
-                now: auth::now(),
-            };
+            let mut source = FileSource::new(st.engine.clone(), rows, auth::now());
             let p = progress.clone();
             let report = move |done: usize, all: usize| p.set(JobStatus::Importing, done, all);
             let total = i64::try_from(n).unwrap_or(i64::MAX);

@@ -22,8 +22,8 @@ use smedx_core::{Lang, Localized};
 use smedx_io::EnterpriseFields;
 use smedx_store::aggregate::{Cell, Filters, ItemCounts};
 use smedx_store::regional::{
-    AssessmentSource, Dashboard, ImportProblem, ImportProblemKind, ImportResult,
-    NewCompletedAssessment, NewEnterpriseRecord,
+    AssessmentBatch, AssessmentSource, Dashboard, ImportProblem, ImportProblemKind, ImportResult,
+    NewCompletedAssessment, NewEnterpriseRecord, Prefetching,
 };
 use smedx_store::scope::{parse_date, parse_month};
 use smedx_store::{AuditCtx, Location, RegionPrefix, Scope, Store, StoreError};
@@ -515,14 +515,14 @@ fn assess_row(
         .run(&p, Some(&a))
         .map_err(|e| e.localized().get(lang).to_string())?;
     let result = serde_json::to_value(&report).map_err(|e| e.to_string())?;
-    Ok(NewCompletedAssessment {
-        profile: stored.0,
-        answers: stored.1,
-        score: report.assessment.as_ref().map(|x| x.score),
-        level: report.assessment.as_ref().map(|x| i64::from(x.level)),
-        result,
+    Ok(NewCompletedAssessment::new(
+        &stored.0,
+        &stored.1,
+        &result,
+        report.assessment.as_ref().map(|x| x.score),
+        report.assessment.as_ref().map(|x| i64::from(x.level)),
         completed_at,
-    })
+    ))
 }
 
 /// When a row says it was assessed: noon UTC of that day, else now.
@@ -543,22 +543,17 @@ fn record(row: usize, e: &EnterpriseFields) -> NewEnterpriseRecord {
     }
 }
 
-/// The assessments of an imported file, computed batch by batch (in parallel) as the store asks.
-struct FileSource<'a> {
-    engine: &'a Engine,
-    rows: &'a [smedx_io::ImportRow],
+/// The assessments of an imported file, computed batch by batch (in parallel, the next batch
+/// while the store writes the current one) as the store asks.
+fn file_source(
+    engine: Arc<Engine>,
+    rows: Arc<Vec<smedx_io::ImportRow>>,
     lang: Lang,
     now: i64,
-}
-
-impl AssessmentSource for FileSource<'_> {
-    fn assessments(
-        &mut self,
-        range: std::ops::Range<usize>,
-    ) -> Vec<Result<Option<NewCompletedAssessment>, String>> {
-        let (engine, lang, now) = (self.engine, self.lang, self.now);
-        self.rows
-            .get(range)
+) -> Prefetching<impl Fn(std::ops::Range<usize>) -> AssessmentBatch + Send + Sync + 'static> {
+    let n = rows.len();
+    Prefetching::new(n, move |range: std::ops::Range<usize>| -> AssessmentBatch {
+        rows.get(range)
             .unwrap_or_default()
             .par_iter()
             .map(|r| {
@@ -566,7 +561,7 @@ impl AssessmentSource for FileSource<'_> {
                     return Ok(None);
                 }
                 assess_row(
-                    engine,
+                    &engine,
                     lang,
                     &r.profile(),
                     &r.answers(),
@@ -576,7 +571,7 @@ impl AssessmentSource for FileSource<'_> {
                 .map(Some)
             })
             .collect()
-    }
+    })
 }
 
 /// Generated demo rows.
@@ -786,31 +781,32 @@ pub fn import(
         .iter()
         .map(|r| record(r.row, &r.enterprise))
         .collect();
-    let engine = Engine::new(kb);
     let now = unix_now();
-    let mut source = FileSource {
-        engine: &engine,
-        rows: &batch.rows,
-        lang: ctx.lang,
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    if create_clusters {
+        wanted = batch
+            .rows
+            .iter()
+            .filter_map(|r| Some((r.enterprise.cluster.clone()?, r.enterprise.region.clone())))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup_by(|a, b| a.0 == b.0);
+    }
+    let mut source = file_source(
+        Arc::new(Engine::new(kb)),
+        Arc::new(batch.rows),
+        ctx.lang,
         now,
-    };
+    );
     let progress = progress_line(ctx, "导入中", "importing");
     let show = records.len() >= 5000;
     let result = runtime()?.block_on(async {
         let store = open(ctx, data_dir, database, false).await?;
-        if create_clusters {
-            let mut wanted: Vec<(&str, &str)> = batch
-                .rows
+        if !wanted.is_empty() {
+            let wanted: Vec<(&str, &str)> = wanted
                 .iter()
-                .filter_map(|r| {
-                    Some((
-                        r.enterprise.cluster.as_deref()?,
-                        r.enterprise.region.as_str(),
-                    ))
-                })
+                .map(|(c, r)| (c.as_str(), r.as_str()))
                 .collect();
-            wanted.sort_unstable();
-            wanted.dedup_by(|a, b| a.0 == b.0);
             ensure_clusters(ctx, store.as_ref(), &wanted, now).await?;
         }
         store

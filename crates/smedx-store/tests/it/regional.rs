@@ -2024,14 +2024,60 @@ fn record(
 }
 
 fn done(s: &Spec, when: i64) -> NewCompletedAssessment {
-    NewCompletedAssessment {
-        profile: json!({"industry": "C3311", "employees": 50}),
-        answers: json!({"scenarios": {"quality": s.level}}),
-        result: report(s),
-        score: Some(s.score),
-        level: Some(i64::from(s.level)),
-        completed_at: when,
+    NewCompletedAssessment::new(
+        &json!({"industry": "C3311", "employees": 50}),
+        &json!({"scenarios": {"quality": s.level}}),
+        &report(s),
+        Some(s.score),
+        Some(i64::from(s.level)),
+        when,
+    )
+}
+
+#[test]
+fn prefetching_computes_each_batch_once_and_in_order() {
+    use smedx_store::regional::{AssessmentBatch, Prefetching};
+    let computed: std::sync::Arc<Mutex<Vec<std::ops::Range<usize>>>> = Default::default();
+    let log = std::sync::Arc::clone(&computed);
+    let mut source = Prefetching::new(
+        25,
+        move |range: std::ops::Range<usize>| -> AssessmentBatch {
+            log.lock().expect("log").push(range.clone());
+            range
+                .map(|i| {
+                    if i % 7 == 3 {
+                        Err(format!("row {i}"))
+                    } else {
+                        Ok(Some(self::done(&spec(1, i as f64), NOW)))
+                    }
+                })
+                .collect()
+        },
+    );
+    let mut seen = Vec::new();
+    for range in [0..10, 10..20, 20..25] {
+        for (i, r) in range.clone().zip(source.assessments(range)) {
+            match r {
+                Ok(Some(a)) => seen.push((i, a.score)),
+                Err(msg) => assert_eq!(msg, format!("row {i}")),
+                Ok(None) => panic!("row {i} has an assessment"),
+            }
+        }
     }
+    assert_eq!(seen.len(), 25 - 4, "every row but the failing ones");
+    assert!(
+        seen.iter().all(|(i, score)| *score == Some(*i as f64)),
+        "in order"
+    );
+    // A range out of step is computed on the spot.
+    assert_eq!(source.assessments(3..5).len(), 2);
+    let ranges = computed.lock().expect("log").clone();
+    assert_eq!(
+        ranges[..3],
+        [0..10, 10..20, 20..25],
+        "each batch once, nothing past the last row"
+    );
+    assert!(ranges.contains(&(3..5)));
 }
 
 /// A source that fails on one row.

@@ -48,14 +48,14 @@ fn assessed(engine: &Engine, index: u64, seed: u64, completed_at: i64) -> NewCom
     let a = smedx_core::assessment::parse_answers(&engine.kb.questionnaire, &row.answers)
         .expect("demo answers");
     let report = engine.run(&p, Some(&a)).expect("engine");
-    NewCompletedAssessment {
-        profile: row.profile_value(),
-        answers: row.answers_value(),
-        score: report.assessment.as_ref().map(|x| x.score),
-        level: report.assessment.as_ref().map(|x| i64::from(x.level)),
-        result: serde_json::to_value(&report).expect("report"),
+    NewCompletedAssessment::new(
+        &row.profile_value(),
+        &row.answers_value(),
+        &serde_json::to_value(&report).expect("report"),
+        report.assessment.as_ref().map(|x| x.score),
+        report.assessment.as_ref().map(|x| i64::from(x.level)),
         completed_at,
-    }
+    )
 }
 
 struct Firm {
