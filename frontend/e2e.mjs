@@ -172,6 +172,17 @@ if (process.env.SMEDX_ADMIN_EMAIL && process.env.SMEDX_ADMIN_PASSWORD) {
     check(charts >= 8 && drawn === charts, `dashboard (${lang}): ${drawn} of ${charts} charts drawn`);
     await p.screenshot({ path: `${out}/dashboard-${lang}.png`, fullPage: true });
   }
+  // The enterprise list: filtered by the search box, and an empty state when nothing matches.
+  await p.goto(`${base}/region/enterprises`);
+  await p.fill('#f-q', '有限公司');
+  await Promise.all([p.waitForNavigation(), p.click('form.dash-form button[type=submit]')]);
+  check(p.url().includes('q='), 'the search is in the address');
+  const found = await p.locator('table.dash-table tbody tr').count();
+  check(found >= 1, `enterprise search lists ${found} rows`);
+  check(await p.locator('.dash-exports a[href*="q="]').count() === 2, 'the exports keep the search');
+  await p.screenshot({ path: `${out}/enterprises-zh.png`, fullPage: true });
+  await p.goto(`${base}/region/enterprises?q=${encodeURIComponent('没有这样的企业')}`);
+  check(await p.locator('.dash-empty').count() === 1, 'no match: the empty state');
   await admin.close();
 }
 

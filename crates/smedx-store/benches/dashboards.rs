@@ -22,7 +22,8 @@
 //! `ANALYZE`. With `SMEDX_BENCH_REUSE=1` both are kept afterwards (`SMEDX_BENCH_DIR/smedx-bench.sqlite`
 //! and the schema) and a later run with the same setting measures them again without loading;
 //! with `SMEDX_BENCH_REBUILD=1` as well, it seats the campaign's members again and rebuilds the
-//! rollups first (after a change to how members or rollups are stored).
+//! rollups first (after a change to how members or rollups are stored). `SMEDX_BENCH_SQLITE=0`
+//! measures PostgreSQL only.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -639,7 +640,14 @@ fn main() {
     };
     std::fs::create_dir_all(&dir).expect("bench dir");
     let path = dir.join("smedx-bench.sqlite");
+    let sqlite = !matches!(std::env::var("SMEDX_BENCH_SQLITE").as_deref(), Ok("0"));
+    if !sqlite {
+        eprintln!("SMEDX_BENCH_SQLITE=0: SQLite skipped");
+    }
     runtime.block_on(async {
+        if !sqlite {
+            return;
+        }
         let store = SqliteStore::open(&path).await.expect("open SQLite");
         let (loaded, rebuilt, campaign) = match existing(&store).await {
             Some(c) if reuse => {
