@@ -2455,18 +2455,26 @@ macro_rules! impl_regional {
                     }
                     count.push(&cond.text);
                     count.args = cond.args.clone();
-                    let total: i64 = geti(&count.fetch_one(&mut tx).await?, 0)?;
+                    // A search reads every enterprise once: the page counts its matches as it
+                    // goes (a window) instead of a second pass.
+                    let windowed = search.is_some();
                     let mut sql = Sql::new(
                         "SELECT e.id, e.name, e.created_at, e.region_code, e.cluster_id, e.credit_code, \
-                         CAST(f.level AS BIGINT) AS level, f.score, f.completed_at, f.sector, f.grp, f.size FROM ",
+                         CAST(f.level AS BIGINT) AS level, f.score, f.completed_at, f.sector, f.grp, f.size",
                     );
-                    sql.push(from).push(fact_join);
+                    if windowed {
+                        sql.push(", COUNT(*) OVER () AS total");
+                    }
+                    sql.push(" FROM ").push(from).push(fact_join);
                     sql.push(&cond.text);
-                    sql.args = cond.args;
+                    sql.args = cond.args.clone();
+                    // Newest first. All enterprises: along the index of creation, stopping at the
+                    // page. Fewer (a search, the members of a region's or cluster's campaigns):
+                    // sort them, rather than walk the index past every enterprise that is not one.
+                    let sort_rows = search.is_some() || !matches!(scope, Scope::All);
                     sql.push(if campaign.is_some() {
                         " ORDER BY m.joined_at DESC, m.enterprise_id DESC"
-                    } else if search.is_some() {
-                        // Few rows match: sort them rather than walk every enterprise in order.
+                    } else if sort_rows {
                         " ORDER BY +e.created_at DESC, e.id DESC"
                     } else {
                         " ORDER BY e.created_at DESC, e.id DESC"
@@ -2474,6 +2482,11 @@ macro_rules! impl_regional {
                     sql.push(" LIMIT ").bind(Arg::I(limit));
                     sql.push(" OFFSET ").bind(Arg::I(offset));
                     let rows = sql.fetch_all(&mut tx).await?;
+                    let total: i64 = match (windowed, rows.first()) {
+                        (true, Some(r)) => get(r, "total")?,
+                        (true, None) if offset == 0 => 0,
+                        _ => geti(&count.fetch_one(&mut tx).await?, 0)?,
+                    };
                     tx.commit().await.db()?;
                     let mut out = Vec::with_capacity(rows.len());
                     for row in &rows {

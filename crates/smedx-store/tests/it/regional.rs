@@ -1678,6 +1678,33 @@ pub async fn enterprise_list_is_filtered_and_searched(store: &dyn Store) {
         .await
         .expect("a page");
     assert_eq!((page.len(), total), (2, 3));
+    // A search's page past the end still counts the matches.
+    let (past, total) = store
+        .visible_enterprises(
+            &Scope::All,
+            &Filters::default(),
+            Some("e"),
+            Page {
+                offset: 100,
+                limit: 5,
+            },
+        )
+        .await
+        .expect("past the end");
+    assert_eq!((past.len(), total), (0, 8));
+    let (second, total) = store
+        .visible_enterprises(
+            &Scope::All,
+            &Filters::default(),
+            Some("e"),
+            Page {
+                offset: 5,
+                limit: 5,
+            },
+        )
+        .await
+        .expect("second page");
+    assert_eq!((second.len(), total), (3, 8));
     expect_err(
         store
             .visible_enterprises(
