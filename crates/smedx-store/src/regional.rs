@@ -1504,6 +1504,29 @@ macro_rules! impl_regional {
                     }
                 }
 
+                /// Conditions on a row's location (`{loc}region_code`, `{loc}cluster_id`) and on
+                /// its fact's sub-sector, group and size (`{fact}sector` …), each with a leading
+                /// AND; the months are read differently by each table and left to the caller.
+                fn row_conditions(&self, sql: &mut Sql, loc: &str, fact: &str) {
+                    if let Some(p) = &self.region {
+                        let (lo, hi) = p.range();
+                        sql.push(&format!(" AND {loc}region_code >= ")).bind(Arg::I(lo));
+                        sql.push(&format!(" AND {loc}region_code < ")).bind(Arg::I(hi));
+                    }
+                    if let Some(c) = &self.cluster {
+                        sql.push(&format!(" AND {loc}cluster_id = ")).bind(Arg::T(c.clone()));
+                    }
+                    if let Some(s) = &self.sector {
+                        sql.push(&format!(" AND {fact}sector = ")).bind(Arg::T(s.clone()));
+                    }
+                    if let Some(g) = &self.group {
+                        sql.push(&format!(" AND {fact}grp = ")).bind(Arg::T(g.clone()));
+                    }
+                    if let Some(s) = &self.size {
+                        sql.push(&format!(" AND {fact}size = ")).bind(Arg::T(s.clone()));
+                    }
+                }
+
                 /// True when a filter on assessments (not on enterprises) is set.
                 fn filters_assessments(&self) -> bool {
                     self.sector.is_some()
@@ -2019,23 +2042,7 @@ macro_rules! impl_regional {
                      + (CASE WHEN 1 = 1",
                 );
                 if let Some(w) = w {
-                    if let Some(p) = &w.region {
-                        let (lo, hi) = p.range();
-                        sql.push(" AND region_code >= ").bind(Arg::I(lo));
-                        sql.push(" AND region_code < ").bind(Arg::I(hi));
-                    }
-                    if let Some(c) = &w.cluster {
-                        sql.push(" AND cluster_id = ").bind(Arg::T(c.clone()));
-                    }
-                    if let Some(s) = &w.sector {
-                        sql.push(" AND sector = ").bind(Arg::T(s.clone()));
-                    }
-                    if let Some(g) = &w.group {
-                        sql.push(" AND grp = ").bind(Arg::T(g.clone()));
-                    }
-                    if let Some(s) = &w.size {
-                        sql.push(" AND size = ").bind(Arg::T(s.clone()));
-                    }
+                    w.row_conditions(&mut sql, "", "");
                 }
                 sql.push(" THEN 1 ELSE 0 END) AS k FROM campaign_facts WHERE campaign_id = ").bind(Arg::I(campaign));
                 sql.push(" AND completed_at >= ").bind(Arg::I(r1.from.min(r2.from)));
@@ -2400,14 +2407,22 @@ macro_rules! impl_regional {
                         }
                     }
                     let reads_enterprise = filters.region.is_some() || filters.cluster.is_some() || search.is_some();
-                    if let Some(p) = &filters.region {
-                        let (lo, hi) = p.range();
-                        cond.push(" AND e.region_code >= ").bind(Arg::I(lo));
-                        cond.push(" AND e.region_code < ").bind(Arg::I(hi));
-                    }
-                    if let Some(c) = &filters.cluster {
-                        cond.push(" AND e.cluster_id = ").bind(Arg::T(c.clone()));
-                    }
+                    let reads_fact = filters.sector.is_some()
+                        || filters.group.is_some()
+                        || filters.size.is_some()
+                        || from_month.is_some()
+                        || to_month.is_some();
+                    let w = Where {
+                        campaign: campaign.unwrap_or(0),
+                        region: filters.region.clone(),
+                        cluster: filters.cluster.clone(),
+                        sector: filters.sector.clone(),
+                        group: filters.group.clone(),
+                        size: filters.size.clone(),
+                        from_month,
+                        to_month,
+                    };
+                    w.row_conditions(&mut cond, "e.", "f.");
                     if let Some(text) = &search {
                         // SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE too.
                         let like = if PG { "ILIKE" } else { "LIKE" };
@@ -2416,20 +2431,6 @@ macro_rules! impl_regional {
                             .push(" ESCAPE '\\' OR e.credit_code = ")
                             .bind(Arg::T(text.to_uppercase()))
                             .push(")");
-                    }
-                    let reads_fact = filters.sector.is_some()
-                        || filters.group.is_some()
-                        || filters.size.is_some()
-                        || from_month.is_some()
-                        || to_month.is_some();
-                    if let Some(s) = &filters.sector {
-                        cond.push(" AND f.sector = ").bind(Arg::T(s.clone()));
-                    }
-                    if let Some(g) = &filters.group {
-                        cond.push(" AND f.grp = ").bind(Arg::T(g.clone()));
-                    }
-                    if let Some(s) = &filters.size {
-                        cond.push(" AND f.size = ").bind(Arg::T(s.clone()));
                     }
                     if let Some(m) = from_month {
                         cond.push(" AND f.completed_at >= ").bind(Arg::I(month_start(m)));
@@ -3101,14 +3102,8 @@ macro_rules! impl_regional {
                                 .bind(Arg::I(w.campaign));
                         }
                         sql.push(" WHERE 1 = 1");
-                        if let Some(p) = &w.region {
-                            let (lo, hi) = p.range();
-                            sql.push(" AND e.region_code >= ").bind(Arg::I(lo));
-                            sql.push(" AND e.region_code < ").bind(Arg::I(hi));
-                        }
-                        if let Some(c) = &w.cluster {
-                            sql.push(" AND e.cluster_id = ").bind(Arg::T(c.clone()));
-                        }
+                        // No assessment filter here (returned above): location only.
+                        w.row_conditions(&mut sql, "e.", "f.");
                     }
                     let row = sql.fetch_one(&mut tx).await?;
                     tx.commit().await.db()?;
