@@ -1042,16 +1042,17 @@ macro_rules! impl_regional {
                 sync_members(conn, &[enterprise_id]).await
             }
 
+            /// Sets every membership's last activity and completion to its enterprise's.
+            const SYNC_MEMBERS: &str = "UPDATE campaign_members SET \
+                 last_activity_at = (SELECT e.last_activity_at FROM enterprises e WHERE e.id = campaign_members.enterprise_id), \
+                 last_completed_at = (SELECT e.last_completed_at FROM enterprises e WHERE e.id = campaign_members.enterprise_id)";
+
             /// Copies the enterprises' last activity and completion to their memberships (what
             /// the campaign pages read), after a change of either.
             async fn sync_members(conn: &mut Conn, enterprises: &[Id]) -> Result<()> {
                 for chunk in in_lists(enterprises) {
-                    let mut sql = Sql::new(
-                        "UPDATE campaign_members SET \
-                         last_activity_at = (SELECT e.last_activity_at FROM enterprises e WHERE e.id = campaign_members.enterprise_id), \
-                         last_completed_at = (SELECT e.last_completed_at FROM enterprises e WHERE e.id = campaign_members.enterprise_id) \
-                         WHERE enterprise_id IN ",
-                    );
+                    let mut sql = Sql::new(SYNC_MEMBERS);
+                    sql.push(" WHERE enterprise_id IN ");
                     sql.bind_list(chunk.iter().map(|id| Arg::I(*id)));
                     sql.execute(conn).await?;
                 }
@@ -2345,20 +2346,18 @@ macro_rules! impl_regional {
                                 .execute(&mut *tx)
                                 .await
                                 .db()?;
-                            for c in &campaigns {
-                                sqlx::query(
-                                    "UPDATE campaign_facts SET region_code = $4, cluster_id = $5 \
-                                     WHERE campaign_id = $1 AND enterprise_id = $2 AND assessment_id = $3",
-                                )
-                                .bind(*c)
-                                .bind(enterprise_id)
-                                .bind(old.assessment_id)
-                                .bind(region)
-                                .bind(cluster.clone())
-                                .execute(&mut *tx)
-                                .await
-                                .db()?;
-                            }
+                            sqlx::query(
+                                "UPDATE campaign_facts SET region_code = $3, cluster_id = $4 \
+                                 WHERE campaign_id IN (SELECT campaign_id FROM campaign_members WHERE enterprise_id = $1) \
+                                 AND enterprise_id = $1 AND assessment_id = $2",
+                            )
+                            .bind(enterprise_id)
+                            .bind(old.assessment_id)
+                            .bind(region)
+                            .bind(cluster)
+                            .execute(&mut *tx)
+                            .await
+                            .db()?;
                             apply_delta(&mut tx, &delta).await?;
                         }
                     }
@@ -3317,14 +3316,7 @@ macro_rules! impl_regional {
                     sqlx::query("DELETE FROM fact_cube").execute(&mut *tx).await.db()?;
                     sqlx::query("DELETE FROM fact_cube_items").execute(&mut *tx).await.db()?;
                     sqlx::query("DELETE FROM fact_item_totals").execute(&mut *tx).await.db()?;
-                    sqlx::query(
-                        "UPDATE campaign_members SET \
-                         last_activity_at = (SELECT e.last_activity_at FROM enterprises e WHERE e.id = campaign_members.enterprise_id), \
-                         last_completed_at = (SELECT e.last_completed_at FROM enterprises e WHERE e.id = campaign_members.enterprise_id)",
-                    )
-                    .execute(&mut *tx)
-                    .await
-                    .db()?;
+                    sqlx::query(SYNC_MEMBERS).execute(&mut *tx).await.db()?;
                     sqlx::query("DELETE FROM campaign_facts").execute(&mut *tx).await.db()?;
                     copy_campaign_facts(&mut tx, CampaignFacts::All).await?;
                     let mut members: HashMap<Id, Vec<Id>> = HashMap::new();
